@@ -1,0 +1,1 @@
+# agentgatectl: the admin's and incident responder's tool.

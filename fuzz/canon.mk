@@ -1,0 +1,1 @@
+# Fuzz target canon (see fuzz/local.mk).

@@ -1,0 +1,1 @@
+# Fuzz target policy (see fuzz/local.mk).

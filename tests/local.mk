@@ -1,0 +1,10 @@
+# Tests mirror the source folders. Unit tests are cmocka programs (TAP
+# output); each links only the libraries it tests. Fragments per area keep
+# the lists apart.
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LIBS = $(CMOCKA_LIBS)
+
+include tests/unit/lib.mk
+include tests/unit/rules.mk
+include tests/unit/telemetry.mk
+include tests/unit/ctl.mk

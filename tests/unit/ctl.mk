@@ -1,0 +1,1 @@
+# Unit tests for ctl (see tests/local.mk).

@@ -1,0 +1,1 @@
+# Unit tests for lib (see tests/local.mk).

@@ -1,0 +1,1 @@
+# Unit tests for rules (see tests/local.mk).

@@ -1,0 +1,1 @@
+# Unit tests for telemetry (see tests/local.mk).
