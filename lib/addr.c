@@ -253,6 +253,7 @@ classify_v6(const uint8_t b[16])
 	static const uint8_t metadata[16] = {
 		0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54
 	};
+	enum addr_class c;
 	size_t i;
 
 	if (memcmp(b, zero12, 12) == 0) {
@@ -262,9 +263,14 @@ classify_v6(const uint8_t b[16])
 			return ADDR_UNSPECIFIED;
 		if (i == 15 && b[15] == 1)
 			return ADDR_LOOPBACK;
-		/* Deprecated IPv4-compatible form: judge the embedded IPv4. */
-		return classify_v4(b + 12) == ADDR_PUBLIC ?
-		    ADDR_RESERVED : classify_v4(b + 12);
+		/*
+		 * Deprecated IPv4-compatible form: never a valid public
+		 * destination, and one that embeds an inside IPv4 address
+		 * is reported as that, so that the stricter refusal applies.
+		 */
+		c = classify_v4(b + 12);
+		return c == ADDR_PUBLIC || c == ADDR_UNSPECIFIED ?
+		    ADDR_RESERVED : c;
 	}
 	/* Normally unmapped by addr_from_v6(); a hand-built value may not be. */
 	if (memcmp(b, v4mapped_prefix, 12) == 0)
@@ -276,7 +282,8 @@ classify_v6(const uint8_t b[16])
 		return ADDR_METADATA;
 	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
 		return ADDR_LINKLOCAL;
-	if ((b[0] & 0xfe) == 0xfc)
+	/* fc00::/7 unique local, and the deprecated site-local fec0::/10 it replaced */
+	if ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0))
 		return ADDR_PRIVATE;
 	if (b[0] == 0xff)
 		return ADDR_MULTICAST;

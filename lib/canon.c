@@ -296,6 +296,7 @@ canon_idna(const char *in, size_t len, struct canon_out *out)
 	case IDN2_OK:
 		break;
 	case IDN2_TOO_BIG_LABEL:
+	case IDN2_PUNYCODE_BIG_OUTPUT:	/* an A-label past 63 octets */
 		r = CANON_ERR_LABEL_LONG;
 		goto out;
 	case IDN2_TOO_BIG_DOMAIN:
