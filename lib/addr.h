@@ -37,7 +37,7 @@ enum addr_class {
 	ADDR_LOOPBACK,		/* 127/8, ::1 */
 	ADDR_LINKLOCAL,		/* 169.254/16, fe80::/10 */
 	ADDR_METADATA,		/* 169.254.169.254, fd00:ec2::254 */
-	ADDR_PRIVATE,		/* 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 */
+	ADDR_PRIVATE,		/* 10/8, 172.16/12, 192.168/16, 100.64/10, 198.18/15, fc00::/7 */
 	ADDR_MULTICAST,		/* 224/4, ff00::/8 */
 	ADDR_RESERVED,		/* 240/4, 255.255.255.255, and other non-unicast */
 };
@@ -67,6 +67,8 @@ void addr_from_v6(const uint8_t bytes[16], struct ag_addr *out);
 bool addr_equal(const struct ag_addr *a, const struct ag_addr *b);
 bool cidr_contains(const struct ag_cidr *c, const struct ag_addr *a);
 
+/* IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::/96) addresses are judged
+ * by the IPv4 address they embed; 198.18.0.0/15 and fec0::/10 are private. */
 enum addr_class addr_classify(const struct ag_addr *a);
 const char *addr_class_name(enum addr_class c);
 

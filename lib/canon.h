@@ -40,6 +40,10 @@ struct canon_out {
  *  - else a name: lowercase, one trailing dot dropped, non-ASCII labels in
  *    IDNA A-label form (UTS#46 non-transitional), labels of [a-z0-9_-];
  *  - else the error that makes it invalid. Invalid names are always denied.
+ * A host whose last label is numeric (all digits, or 0x and hex digits) is
+ * an IPv4 literal or CANON_ERR_NUMERIC, never a name (WHATWG URL rule); this
+ * also holds after IDNA mapping, so fullwidth digits give an address. Inputs
+ * over 1024 bytes are CANON_ERR_NAME_LONG. No global state; thread-safe.
  */
 enum canon_result canon_host(const char *in, size_t len, struct canon_out *out);
 
