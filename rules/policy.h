@@ -81,4 +81,24 @@ const char *policy_rule_text(const struct policy_rule *r);
 const char *policy_action_name(enum policy_action a);	/* "allow", "ask", "deny" */
 const char *policy_proto_name(enum policy_proto p);	/* "tcp", "udp", "icmp" */
 
+/* Named policies live in DIR/NAME.rules. A name is [A-Za-z0-9] then
+ * [A-Za-z0-9_.-], at most POLICY_NAME_MAX bytes, never containing "..",
+ * so it cannot reach outside DIR. */
+#define POLICY_NAME_MAX	64
+bool policy_name_valid(const char *name);
+/* Write DIR/NAME.rules to buf. Returns 0, or -1 with errno EINVAL (bad
+ * name) or ENAMETOOLONG (buf too small). */
+int policy_path(const char *dir, const char *name, char *buf, size_t size);
+
+/* Rules in policy order (0 .. policy_rule_count() - 1); NULL past the end. */
+const struct policy_rule *policy_rule_at(const struct policy *p, size_t i);
+size_t policy_rule_index(const struct policy_rule *r);
+/* The rule's protocols (enum policy_proto bits) and whether its port set
+ * holds `port` (meaningless when the only protocol is ICMP). */
+unsigned policy_rule_protos(const struct policy_rule *r);
+bool policy_rule_has_port(const struct policy_rule *r, uint16_t port);
+
+/* Bytes the compiled policy holds (tables, rules, texts). */
+size_t policy_memory(const struct policy *p);
+
 #endif
