@@ -255,12 +255,45 @@ world_client()
 		world__err "cannot make client '$name'"
 		return 1
 	}
-	# ip netns exec bind-mounts /etc/netns/NS/resolv.conf over
-	# /etc/resolv.conf inside NS only; the host's file is untouched.
-	[ -d /etc/netns ] || { mkdir /etc/netns && touch "$WORLD_DIR/made-etc-netns"; }
-	echo "/etc/netns/$ns" >>"$WORLD_DIR/etc-netns"
-	mkdir -p "/etc/netns/$ns" &&
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$dns" >"/etc/netns/$ns/resolv.conf"
+	world__etc_netns_add "$ns" \
+	    "$(printf 'nameserver %s\noptions timeout:1 attempts:2' "$dns")"
+}
+
+# ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf
+# inside NS only; the host's file is untouched. /etc/netns itself, when a
+# world made it, carries a marker and goes with the last world's client.
+# Worlds run in parallel, so both steps hold a lock (flock on /etc).
+WORLD_ETC_NETNS_MARK=/etc/netns/.agentgate-world
+
+# world__etc_netns_add NS RESOLVCONF: /etc/netns/NS/resolv.conf.
+world__etc_netns_add()
+{
+	echo "/etc/netns/$1" >>"$WORLD_DIR/etc-netns"
+	(
+		flock 9 || exit 1
+		if [ ! -d /etc/netns ]; then
+			mkdir /etc/netns && touch "$WORLD_ETC_NETNS_MARK" || exit 1
+		fi
+		mkdir -p "/etc/netns/$1" &&
+		printf '%s\n' "$2" >"/etc/netns/$1/resolv.conf"
+	) 9</etc
+}
+
+# world__etc_netns_del DIR...: remove these /etc/netns/NS folders, and
+# /etc/netns when a world made it and nothing else is left in it.
+world__etc_netns_del()
+{
+	(
+		flock 9 || exit 1
+		for f in "$@"; do
+			case "$f" in /etc/netns/ag*-*) rm -rf "$f" ;; esac
+		done
+		if [ -f "$WORLD_ETC_NETNS_MARK" ] &&
+		    [ "$(ls -A /etc/netns)" = "${WORLD_ETC_NETNS_MARK##*/}" ]; then
+			rm -f "$WORLD_ETC_NETNS_MARK" && rmdir /etc/netns
+		fi
+		exit 0
+	) 9</etc
 }
 
 # world_client_addr NAME 4|6: the client's own address.
@@ -626,10 +659,8 @@ world_down()
 		done
 	done <"$dir/namespaces"
 	if [ -f "$dir/etc-netns" ]; then
-		while IFS= read -r f; do
-			case "$f" in /etc/netns/ag*-*) rm -rf "$f" ;; esac
-		done <"$dir/etc-netns"
-		[ -f "$dir/made-etc-netns" ] && rmdir /etc/netns 2>/dev/null
+		# shellcheck disable=SC2046
+		world__etc_netns_del $(cat "$dir/etc-netns")
 	fi
 	if [ "${WORLD_KEEP:-}" = 1 ]; then
 		echo "world: kept $dir" >&2
