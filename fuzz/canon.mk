@@ -7,6 +7,6 @@ fuzz_replay_canon_LDADD = $(AG_LIBS)
 if ENABLE_FUZZERS
 noinst_PROGRAMS += fuzz/fuzz_canon
 fuzz_fuzz_canon_SOURCES = fuzz/fuzz_canon.c
-fuzz_fuzz_canon_LDFLAGS = $(FUZZ_LDFLAGS)
+fuzz_fuzz_canon_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_canon_LDADD = $(AG_LIBS)
 endif

@@ -5,7 +5,7 @@
 #   fuzz/fuzz_X -max_total_time=60 fuzz/corpus/X
 # To add a target, copy one block below and rename.
 EXTRA_DIST += fuzz/corpus
-FUZZ_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 
 include fuzz/canon.mk
 include fuzz/policy.mk
