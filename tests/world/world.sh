@@ -143,6 +143,35 @@ world_wait()
 	return 1
 }
 
+# world__wait_daemon TAG DESC CMD...: like world_wait for a process started
+# by world_spawn, but gives up at once when it has exited.
+world__wait_daemon()
+{
+	local tag=$1 desc=$2 pid _
+	shift 2
+	pid=$(world_pid "$tag")
+	for _ in $(seq 50); do
+		"$@" >/dev/null 2>&1 && return 0
+		if world__gone "$pid"; then
+			world__err "$tag exited before $desc answered"
+			world__tail "$tag"
+			return 1
+		fi
+		sleep 0.1
+	done
+	world__err "timed out waiting for $desc"
+	world__tail "$tag"
+	return 1
+}
+
+# world__tail TAG: the end of a process's log, since the run folder goes
+# with the world.
+world__tail()
+{
+	tail -n 5 "$WORLD_LOG/$1.log" 2>/dev/null | sed 's/^/world:   /' >&2
+	world__err "(WORLD_KEEP=1 keeps $WORLD_LOG/$1.log)"
+}
+
 # world_tcp_open NAME ADDR PORT: does a TCP connect from NAME succeed?
 world_tcp_open()
 {
@@ -527,23 +556,31 @@ world__ready_dns()
 	[ "$(world_exec up dig +time=1 +tries=1 +short "@$WORLD_DNS4" world-ready.test A)" = "$WORLD_UP4" ]
 }
 
-# world_up: build the world and arm the teardown trap. Returns non-zero with
-# a message on stderr when anything fails (the trap then cleans up).
+# world_up: build the world and arm the teardown trap. When anything fails
+# it says what on stderr, tears down what it made and returns non-zero.
 world_up()
 {
-	local tmp=${TMPDIR:-/tmp}
 	if [ -n "${WORLD_DIR:-}" ]; then
 		world__err "world is already up ($WORLD_DIR)"
 		return 1
 	fi
+	world__up && return 0
+	world_down
+	return 1
+}
+
+world__up()
+{
+	local tmp=${TMPDIR:-/tmp}
 	if [ "$(id -u)" -ne 0 ]; then
 		world__err "must run as root"
 		return 1
 	fi
-	WORLD_PREFIX=ag$$-
+	# BASHPID, not $$: two subshells of one test may each have a world.
+	WORLD_PREFIX=ag$BASHPID-
 	if ip netns list | grep -q "^$WORLD_PREFIX"; then
 		# A leftover from a dead run with the same pid.
-		WORLD_PREFIX=ag$$x$RANDOM-
+		WORLD_PREFIX=ag${BASHPID}x$RANDOM-
 	fi
 	WORLD_DIR=$(mktemp -d "$tmp/agentgate-world.XXXXXX") || {
 		WORLD_DIR=""
@@ -563,7 +600,7 @@ world_up()
 	WORLD_EXTRA_NAMES=${WORLD_EXTRA_NAMES:-}
 	mkdir -p "$WORLD_LOG" "$WORLD_DIR/pid" "$WORLD_DIR/clients"
 	: >"$WORLD_DIR/namespaces"
-	echo "$$" >"$WORLD_DIR/owner"
+	echo "$BASHPID" >"$WORLD_DIR/owner"
 	echo "$WORLD_PREFIX" >"$WORLD_DIR/prefix"
 
 	world__addns "$WORLD_NS_GW" && world__addns "$WORLD_NS_UP" &&
@@ -594,12 +631,10 @@ world_up()
 	world_spawn up echo "$WORLD_PYTHON" "$WORLD_LIB/echo.py" "$WORLD_ECHO_PORT" || return 1
 	# The links come up while the certificates and daemons are made.
 	world__wait_links "$WORLD_NS_UP" gw0 "$WORLD_NS_GW" up0 || return 1
-	world_wait "nginx on $WORLD_UP4:443" world__ready_http ||
-		{ world__err "see $WORLD_LOG/nginx.log"; return 1; }
-	world_wait "dnsmasq on $WORLD_DNS4:53" world__ready_dns ||
-		{ world__err "see $WORLD_DNS_LOG and $WORLD_LOG/dnsmasq.log"; return 1; }
-	world_wait "echo on $WORLD_UP4:$WORLD_ECHO_PORT" world_tcp_open up "$WORLD_UP4" "$WORLD_ECHO_PORT" ||
-		{ world__err "see $WORLD_LOG/echo.log"; return 1; }
+	world__wait_daemon nginx "nginx on $WORLD_UP4:443" world__ready_http &&
+	world__wait_daemon dnsmasq "dnsmasq on $WORLD_DNS4:53" world__ready_dns &&
+	world__wait_daemon echo "echo on $WORLD_UP4:$WORLD_ECHO_PORT" \
+	    world_tcp_open up "$WORLD_UP4" "$WORLD_ECHO_PORT" || return 1
 	world_dns_mark
 }
 
