@@ -1,1 +1,16 @@
 # agentgatectl: the admin's and incident responder's tool.
+sbin_PROGRAMS += ctl/agentgatectl
+ctl_agentgatectl_SOURCES = \
+	ctl/main.c ctl/ctl.h \
+	ctl/policy.c
+ctl_agentgatectl_LDADD = $(CTLLOG_LIBS) $(RULES_LIBS)
+
+# log, log verify, report (docs/log.md): a library, so that unit tests
+# link the very objects the program runs.
+noinst_LIBRARIES += ctl/libctllog.a
+ctl_libctllog_a_SOURCES = \
+	ctl/log.c ctl/logread.c ctl/logread.h ctl/logmerge.c \
+	ctl/filter.c ctl/filter.h ctl/logfmt.c ctl/logfmt.h \
+	ctl/verify.c ctl/verify.h ctl/report.c
+ctl_libctllog_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+CTLLOG_LIBS = ctl/libctllog.a $(AG_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
