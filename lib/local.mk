@@ -3,8 +3,15 @@ noinst_LIBRARIES += lib/libagentgate.a
 lib_libagentgate_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/addr.c lib/addr.h \
-	lib/canon.c lib/canon.h
-lib_libagentgate_a_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS)
+	lib/canon.c lib/canon.h \
+	lib/json.c lib/json.h \
+	lib/event.c lib/event.h \
+	lib/telemetry.c lib/telemetry.h \
+	lib/telemetry_tail.c lib/telemetry_tail.h \
+	lib/geoip.c lib/geoip.h
+lib_libagentgate_a_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(MAXMINDDB_CFLAGS) -pthread
 
 # What a program needs to link libagentgate.a.
-AG_LIBS = lib/libagentgate.a $(IDN2_LIBS)
+AG_LIBS = lib/libagentgate.a $(IDN2_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) \
+	-lpthread

@@ -1,0 +1,295 @@
+/*
+ * JSON writer. The escaping rules are the security boundary of the
+ * telemetry stream: every string a sandboxed agent controls (SNI, Host,
+ * DNS names, command lines) passes through json_str().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+void
+json_init(struct json_buf *j, char *stack, size_t size)
+{
+	j->data = stack;
+	j->cap = stack != NULL ? size : 0;
+	j->len = 0;
+	j->err = 0;
+	j->heap = false;
+}
+
+void
+json_reset(struct json_buf *j)
+{
+	j->len = 0;
+	j->err = 0;
+}
+
+void
+json_free(struct json_buf *j)
+{
+	if (j->heap)
+		free(j->data);
+	j->data = NULL;
+	j->len = j->cap = 0;
+	j->heap = false;
+}
+
+int
+json_error(const struct json_buf *j)
+{
+	if (j->err == 0)
+		return 0;
+	errno = j->err;
+	return -1;
+}
+
+static int
+json_reserve(struct json_buf *j, size_t more)
+{
+	size_t ncap;
+	char *p;
+
+	if (j->err != 0) {
+		errno = j->err;
+		return -1;
+	}
+	if (j->cap - j->len >= more)
+		return 0;
+	if (more > SIZE_MAX / 2 - j->len) {
+		j->err = ENOMEM;
+		errno = ENOMEM;
+		return -1;
+	}
+	ncap = j->cap < 256 ? 256 : j->cap;
+	while (ncap - j->len < more)
+		ncap *= 2;
+	if (j->heap)
+		p = realloc(j->data, ncap);
+	else if ((p = malloc(ncap)) != NULL && j->len > 0)
+		memcpy(p, j->data, j->len);
+	if (p == NULL) {
+		j->err = ENOMEM;
+		return -1;
+	}
+	j->data = p;
+	j->cap = ncap;
+	j->heap = true;
+	return 0;
+}
+
+int
+json_raw(struct json_buf *j, const char *s, size_t len)
+{
+	if (json_reserve(j, len) == -1)
+		return -1;
+	memcpy(j->data + j->len, s, len);
+	j->len += len;
+	return 0;
+}
+
+/* A comma is due unless the value opens a container or follows a key:
+ * the previous byte says which, so no nesting stack is needed. */
+static int
+json_sep(struct json_buf *j)
+{
+	char c;
+
+	if (j->len == 0)
+		return json_reserve(j, 0);
+	c = j->data[j->len - 1];
+	if (c == '{' || c == '[' || c == ':')
+		return json_reserve(j, 0);
+	return json_raw(j, ",", 1);
+}
+
+int
+json_obj_begin(struct json_buf *j)
+{
+	if (json_sep(j) == -1)
+		return -1;
+	return json_raw(j, "{", 1);
+}
+
+int
+json_obj_end(struct json_buf *j)
+{
+	return json_raw(j, "}", 1);
+}
+
+int
+json_arr_begin(struct json_buf *j)
+{
+	if (json_sep(j) == -1)
+		return -1;
+	return json_raw(j, "[", 1);
+}
+
+int
+json_arr_end(struct json_buf *j)
+{
+	return json_raw(j, "]", 1);
+}
+
+static int
+json_escape_u(struct json_buf *j, unsigned int cp)
+{
+	char esc[8];
+
+	snprintf(esc, sizeof(esc), "\\u%04x", cp);
+	return json_raw(j, esc, 6);
+}
+
+/* Length of the well-formed UTF-8 sequence at s[0..len), or 0 when it is
+ * not well-formed; *bad is then how many bytes make the maximal ill-formed
+ * subpart that one U+FFFD replaces (Unicode 15, section 3.9). */
+static size_t
+json_utf8_seq(const unsigned char *s, size_t len, unsigned int *cp,
+    size_t *bad)
+{
+	unsigned char b = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, k;
+	unsigned int v;
+
+	if (b >= 0xc2 && b <= 0xdf) {
+		need = 1;
+		v = b & 0x1f;
+	} else if (b >= 0xe0 && b <= 0xef) {
+		need = 2;
+		v = b & 0x0f;
+		if (b == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (b == 0xed)
+			hi = 0x9f;		/* surrogates */
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		need = 3;
+		v = b & 0x07;
+		if (b == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (b == 0xf4)
+			hi = 0x8f;		/* > U+10FFFF */
+	} else {
+		*bad = 1;
+		return 0;
+	}
+	for (k = 1; k <= need; k++) {
+		if (k >= len || s[k] < lo || s[k] > hi) {
+			*bad = k;
+			return 0;
+		}
+		v = (v << 6) | (s[k] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp = v;
+	return need + 1;
+}
+
+int
+json_str(struct json_buf *j, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run, n, bad;
+	unsigned int cp;
+	const char *short_esc;
+
+	if (json_sep(j) == -1 || json_raw(j, "\"", 1) == -1)
+		return -1;
+	while (i < len) {
+		/* Copy plain ASCII in runs: the common case. */
+		for (run = i; run < len && s[run] >= 0x20 && s[run] < 0x7f &&
+		    s[run] != '"' && s[run] != '\\'; run++)
+			;
+		if (run > i && json_raw(j, str + i, run - i) == -1)
+			return -1;
+		i = run;
+		if (i >= len)
+			break;
+		if (s[i] < 0x80) {
+			switch (s[i]) {
+			case '"':  short_esc = "\\\""; break;
+			case '\\': short_esc = "\\\\"; break;
+			case '\n': short_esc = "\\n"; break;
+			case '\r': short_esc = "\\r"; break;
+			case '\t': short_esc = "\\t"; break;
+			case '\b': short_esc = "\\b"; break;
+			case '\f': short_esc = "\\f"; break;
+			default:   short_esc = NULL; break;
+			}
+			if (short_esc != NULL) {
+				if (json_raw(j, short_esc, 2) == -1)
+					return -1;
+			} else if (json_escape_u(j, s[i]) == -1)
+				return -1;
+			i++;
+			continue;
+		}
+		n = json_utf8_seq(s + i, len - i, &cp, &bad);
+		if (n == 0) {
+			if (json_raw(j, "\xef\xbf\xbd", 3) == -1)
+				return -1;
+			i += bad;
+			continue;
+		}
+		/* C1 controls and the Unicode line/paragraph separators are
+		 * valid JSON, but some line splitters break on them. */
+		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+			if (json_escape_u(j, cp) == -1)
+				return -1;
+		} else if (json_raw(j, str + i, n) == -1)
+			return -1;
+		i += n;
+	}
+	return json_raw(j, "\"", 1);
+}
+
+int
+json_cstr(struct json_buf *j, const char *s)
+{
+	return json_str(j, s, strlen(s));
+}
+
+int
+json_key(struct json_buf *j, const char *key)
+{
+	if (json_cstr(j, key) == -1)
+		return -1;
+	return json_raw(j, ":", 1);
+}
+
+int
+json_int(struct json_buf *j, int64_t v)
+{
+	char num[24];
+	int n;
+
+	if (json_sep(j) == -1)
+		return -1;
+	n = snprintf(num, sizeof(num), "%" PRId64, v);
+	return json_raw(j, num, (size_t)n);
+}
+
+int
+json_uint(struct json_buf *j, uint64_t v)
+{
+	char num[24];
+	int n;
+
+	if (json_sep(j) == -1)
+		return -1;
+	n = snprintf(num, sizeof(num), "%" PRIu64, v);
+	return json_raw(j, num, (size_t)n);
+}
+
+int
+json_boolean(struct json_buf *j, bool v)
+{
+	if (json_sep(j) == -1)
+		return -1;
+	return v ? json_raw(j, "true", 4) : json_raw(j, "false", 5);
+}
