@@ -4,10 +4,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -33,6 +35,7 @@ usage(FILE *out)
 	    "usage: agentgatectl [options] COMMAND [ARGS...]\n"
 	    "\n"
 	    "options:\n"
+	    "  --config FILE      settings file (default %s; a missing default is fine)\n"
 	    "  --log-dir DIR      telemetry folder (default %s)\n"
 	    "  --policy-dir DIR   named policies, NAME.rules (default %s)\n"
 	    "  --run-dir DIR      runtime state (default %s)\n"
@@ -40,21 +43,30 @@ usage(FILE *out)
 	    "  -h, --help         this help; `agentgatectl COMMAND --help` for a command\n"
 	    "\n"
 	    "commands:\n",
-	    AG_LOCALSTATEDIR "/log/agentgate", AG_SYSCONFDIR "/policies",
+	    AG_SYSCONFDIR "/agentgate.conf", AG_LOCALSTATEDIR "/log/agentgate", AG_SYSCONFDIR "/policies",
 	    AG_RUNSTATEDIR, AG_LOCALSTATEDIR "/lib/agentgate");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 	    "\n"
+	    "Folders come from the flags, else the settings file, else the defaults.\n"
+	    "\n"
 	    "exit status: 0 success, 1 findings (invalid policy, broken log chain),\n"
 	    "2 usage error.\n");
+}
+
+static void
+print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { OPT_LOG_DIR = 256, OPT_POLICY_DIR, OPT_RUN_DIR, OPT_STATE_DIR };
+	enum { OPT_LOG_DIR = 256, OPT_POLICY_DIR, OPT_RUN_DIR, OPT_STATE_DIR, OPT_CONFIG };
 	static const struct option opts[] = {
+		{ "config",	required_argument, NULL, OPT_CONFIG },
 		{ "log-dir",	required_argument, NULL, OPT_LOG_DIR },
 		{ "policy-dir",	required_argument, NULL, OPT_POLICY_DIR },
 		{ "run-dir",	required_argument, NULL, OPT_RUN_DIR },
@@ -62,13 +74,11 @@ main(int argc, char **argv)
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_env env = {
-		.config = AG_SYSCONFDIR "/agentgate.conf",
-		.log_dir = AG_LOCALSTATEDIR "/log/agentgate",
-		.policy_dir = AG_SYSCONFDIR "/policies",
-		.run_dir = AG_RUNSTATEDIR,
-		.state_dir = AG_LOCALSTATEDIR "/lib/agentgate",
-	};
+	const char *flag_log = NULL, *flag_policy = NULL, *flag_run = NULL, *flag_state = NULL;
+	const char *config = AG_SYSCONFDIR "/agentgate.conf";
+	int config_given = 0, status = CTL_EXIT_USAGE;
+	struct ctl_env env;
+	struct ag_conf conf;
 	size_t i;
 	int c;
 
@@ -76,10 +86,11 @@ main(int argc, char **argv)
 	/* '+': options after the command belong to the command. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_LOG_DIR:	env.log_dir = optarg; break;
-		case OPT_POLICY_DIR:	env.policy_dir = optarg; break;
-		case OPT_RUN_DIR:	env.run_dir = optarg; break;
-		case OPT_STATE_DIR:	env.state_dir = optarg; break;
+		case OPT_CONFIG:	config = optarg; config_given = 1; break;
+		case OPT_LOG_DIR:	flag_log = optarg; break;
+		case OPT_POLICY_DIR:	flag_policy = optarg; break;
+		case OPT_RUN_DIR:	flag_run = optarg; break;
+		case OPT_STATE_DIR:	flag_state = optarg; break;
 		case 'h':
 			usage(stdout);
 			return CTL_EXIT_OK;
@@ -98,13 +109,34 @@ main(int argc, char **argv)
 		usage(stdout);
 		return CTL_EXIT_OK;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[0], commands[i].name) == 0) {
-			optind = 0;	/* each command parses its own options afresh */
-			return commands[i].run(argc, argv, &env);
-		}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "agentgatectl: unknown command '%s'\n", argv[0]);
+		usage(stderr);
+		return CTL_EXIT_USAGE;
 	}
-	fprintf(stderr, "agentgatectl: unknown command '%s'\n", argv[0]);
-	usage(stderr);
-	return CTL_EXIT_USAGE;
+
+	if (conf_init(&conf) == -1)
+		fatal("settings");
+	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&
+	    (errno != ENOENT || config_given)) {
+		if (errno == EINVAL)
+			fprintf(stderr, "agentgatectl: %s: invalid settings, nothing applied\n", config);
+		else
+			fprintf(stderr, "agentgatectl: %s: %s\n", config, strerror(errno));
+		status = CTL_EXIT_FAIL;
+		goto out;
+	}
+	env.config = config;
+	env.log_dir = flag_log ? flag_log : conf.log_dir;
+	env.policy_dir = flag_policy ? flag_policy : conf.policy_dir;
+	env.run_dir = flag_run ? flag_run : conf.run_dir;
+	env.state_dir = flag_state ? flag_state : conf.state_dir;
+	optind = 0;	/* each command parses its own options afresh */
+	status = commands[i].run(argc, argv, &env);
+out:
+	conf_free(&conf);
+	return status;
 }

@@ -4,6 +4,8 @@ lib_libagentgate_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/addr.c lib/addr.h \
 	lib/canon.c lib/canon.h \
+	lib/units.c lib/units.h \
+	lib/conf.c lib/conf.h \
 	lib/json.c lib/json.h \
 	lib/event.c lib/event.h \
 	lib/telemetry.c lib/telemetry.h \

@@ -1,6 +1,6 @@
 # Integration tests: TAP shell scripts run in the namespace test world
 # (tests/world/world.sh, docs/testing.md). They need root and skip without it.
-TESTS += tests/world/world.test.sh
+INTEGRATION_TESTS += tests/world/world.test.sh
 # Files, not the folder: `make check` writes its .log/.trs files into the
 # build tree's tests/world, and a folder in EXTRA_DIST would ship them.
 EXTRA_DIST += tests/world/world.sh tests/world/tap.sh tests/world/echo.py \

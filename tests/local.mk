@@ -8,3 +8,4 @@ include tests/unit/lib.mk
 include tests/unit/rules.mk
 include tests/unit/telemetry.mk
 include tests/unit/ctl.mk
+include tests/integration.mk

@@ -1,0 +1,384 @@
+/*
+ * agentgate.conf parser: a sorted keyword table looked up exactly (never by
+ * prefix), values checked by type, every error reported as file:line, and
+ * the result applied only when the whole file is valid.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "units.h"
+
+#ifndef AG_SYSCONFDIR
+#define AG_SYSCONFDIR "/etc/agentgate"
+#endif
+#ifndef AG_RUNSTATEDIR
+#define AG_RUNSTATEDIR "/run/agentgate"
+#endif
+#ifndef AG_LOCALSTATEDIR
+#define AG_LOCALSTATEDIR "/var"
+#endif
+
+#define CONF_LINE_MAX	4096
+#define CONF_WORDS_MAX	4
+
+struct conf_ctx {
+	const char	*file;
+	unsigned	 line;
+	unsigned	 errors;
+	conf_error_fn	 err;
+	void		*arg;
+};
+
+static void conf_error(struct conf_ctx *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+conf_error(struct conf_ctx *x, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	x->errors++;
+	if (x->err != NULL)
+		x->err(x->arg, x->file, x->line, msg);
+}
+
+typedef int (*conf_setter)(struct conf_ctx *, struct ag_conf *, char **, int);
+
+static int
+set_path(struct conf_ctx *x, char **slot, const char *value)
+{
+	if (value[0] != '/') {
+		conf_error(x, "'%s' is not an absolute path", value);
+		return -1;
+	}
+	if (conf_set_path(slot, value) == -1) {
+		conf_error(x, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_dir(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_path(x, &c->log_dir, w[1]);
+}
+
+static int
+set_policy_dir(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_path(x, &c->policy_dir, w[1]);
+}
+
+static int
+set_run_dir(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_path(x, &c->run_dir, w[1]);
+}
+
+static int
+set_state_dir(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_path(x, &c->state_dir, w[1]);
+}
+
+static int
+set_geoip_country(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_path(x, &c->geoip_country, w[1]);
+}
+
+static int
+set_geoip_asn(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_path(x, &c->geoip_asn, w[1]);
+}
+
+static int
+set_rotate_size(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	if (units_size(w[1], &c->telemetry.rotate_size) == -1) {
+		conf_error(x, "bad size '%s' (bytes with an optional K, M, G or T; 0 = never)", w[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_rotate_age(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	if (units_duration_ms(w[1], &c->telemetry.rotate_age_ms) == -1) {
+		conf_error(x, "bad duration '%s' (e.g. 30m, 24h, 7d; 0 = never)", w[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_backlog(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	uint64_t v;
+
+	if (units_size(w[1], &v) == -1 || strpbrk(w[1], "KMGT") != NULL || v > 10000000) {
+		conf_error(x, "bad backlog '%s' (a count of events, 0 to 10000000)", w[1]);
+		return -1;
+	}
+	c->telemetry.backlog = (size_t)v;
+	return 0;
+}
+
+/* telemetry-fsync always | never | interval DURATION */
+static int
+set_fsync(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	uint64_t ms;
+
+	if (strcmp(w[1], "always") == 0 && n == 2) {
+		c->telemetry.fsync = TELEMETRY_FSYNC_ALWAYS;
+	} else if (strcmp(w[1], "never") == 0 && n == 2) {
+		c->telemetry.fsync = TELEMETRY_FSYNC_NEVER;
+	} else if (strcmp(w[1], "interval") == 0 && n == 3) {
+		if (units_duration_ms(w[2], &ms) == -1 || ms == 0 || ms > 3600000) {
+			conf_error(x, "bad fsync interval '%s' (1ms to 1h)", w[2]);
+			return -1;
+		}
+		c->telemetry.fsync = TELEMETRY_FSYNC_INTERVAL;
+		c->telemetry.fsync_interval_ms = (uint32_t)ms;
+	} else {
+		conf_error(x, "telemetry-fsync takes 'always', 'never' or 'interval DURATION'");
+		return -1;
+	}
+	return 0;
+}
+
+/* telemetry-on-failure deny | allow: what egress does while events cannot
+ * be written. */
+static int
+set_on_failure(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	if (strcmp(w[1], "deny") == 0) {
+		c->telemetry.failure = TELEMETRY_FAIL_CLOSED;
+	} else if (strcmp(w[1], "allow") == 0) {
+		c->telemetry.failure = TELEMETRY_FAIL_OPEN;
+	} else {
+		conf_error(x, "telemetry-on-failure takes 'deny' (fail closed) or 'allow' (labs only)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Sorted by key for bsearch; `min`/`max` count the words after the key. */
+static const struct conf_key {
+	const char	*key;
+	int		 min, max;
+	conf_setter	 set;
+} conf_keys[] = {
+	{ "geoip-asn",			1, 1, set_geoip_asn },
+	{ "geoip-country",		1, 1, set_geoip_country },
+	{ "log-dir",			1, 1, set_log_dir },
+	{ "policy-dir",			1, 1, set_policy_dir },
+	{ "run-dir",			1, 1, set_run_dir },
+	{ "state-dir",			1, 1, set_state_dir },
+	{ "telemetry-backlog",		1, 1, set_backlog },
+	{ "telemetry-fsync",		1, 2, set_fsync },
+	{ "telemetry-on-failure",	1, 1, set_on_failure },
+	{ "telemetry-rotate-age",	1, 1, set_rotate_age },
+	{ "telemetry-rotate-size",	1, 1, set_rotate_size },
+};
+
+static int
+conf_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct conf_key *)elem)->key);
+}
+
+/* Split a line into words in place; a '#' outside a word starts a comment.
+ * Returns the count, or -1 when there are too many. */
+static int
+conf_split(char *s, char **w)
+{
+	int n = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			return n;
+		if (n == CONF_WORDS_MAX)
+			return -1;
+		w[n++] = s;
+		while (*s != '\0' && *s != ' ' && *s != '\t')
+			s++;
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+}
+
+static int
+conf_line(struct conf_ctx *x, struct ag_conf *c, char *s)
+{
+	char *w[CONF_WORDS_MAX];
+	const struct conf_key *k;
+	unsigned char *p;
+	int n;
+
+	for (p = (unsigned char *)s; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			conf_error(x, "control character 0x%02x", *p);
+			return -1;
+		}
+	}
+	if ((n = conf_split(s, w)) == -1) {
+		conf_error(x, "too many values");
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	k = bsearch(w[0], conf_keys, sizeof(conf_keys) / sizeof(conf_keys[0]),
+	    sizeof(conf_keys[0]), conf_key_cmp);
+	if (k == NULL) {
+		conf_error(x, "unknown setting '%s'", w[0]);
+		return -1;
+	}
+	if (n - 1 < k->min || n - 1 > k->max) {
+		conf_error(x, "%s takes %d value%s", k->key, k->max, k->max == 1 ? "" : "s");
+		return -1;
+	}
+	return k->set(x, c, w, n);
+}
+
+static char *
+conf_dup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+/* A deep copy, so a failed load can be thrown away whole. */
+static int
+conf_copy(struct ag_conf *dst, const struct ag_conf *src)
+{
+	*dst = *src;
+	dst->log_dir = conf_dup(src->log_dir);
+	dst->policy_dir = conf_dup(src->policy_dir);
+	dst->run_dir = conf_dup(src->run_dir);
+	dst->state_dir = conf_dup(src->state_dir);
+	dst->geoip_country = conf_dup(src->geoip_country);
+	dst->geoip_asn = conf_dup(src->geoip_asn);
+	if ((src->log_dir && !dst->log_dir) || (src->policy_dir && !dst->policy_dir) ||
+	    (src->run_dir && !dst->run_dir) || (src->state_dir && !dst->state_dir) ||
+	    (src->geoip_country && !dst->geoip_country) ||
+	    (src->geoip_asn && !dst->geoip_asn)) {
+		conf_free(dst);
+		errno = ENOMEM;
+		return -1;
+	}
+	dst->telemetry.dir = dst->log_dir;
+	return 0;
+}
+
+int
+conf_set_path(char **slot, const char *value)
+{
+	char *s;
+
+	if ((s = strdup(value)) == NULL)
+		return -1;
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+int
+conf_init(struct ag_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	telemetry_config_init(&c->telemetry);
+	if (conf_set_path(&c->log_dir, AG_LOCALSTATEDIR "/log/agentgate") == -1 ||
+	    conf_set_path(&c->policy_dir, AG_SYSCONFDIR "/policies") == -1 ||
+	    conf_set_path(&c->run_dir, AG_RUNSTATEDIR) == -1 ||
+	    conf_set_path(&c->state_dir, AG_LOCALSTATEDIR "/lib/agentgate") == -1) {
+		conf_free(c);
+		errno = ENOMEM;
+		return -1;
+	}
+	c->telemetry.dir = c->log_dir;
+	return 0;
+}
+
+int
+conf_load(struct ag_conf *c, const char *path, conf_error_fn err, void *arg)
+{
+	struct conf_ctx x = { .file = path, .err = err, .arg = arg };
+	struct ag_conf next;
+	char *buf = NULL;
+	size_t cap = 0, len;
+	ssize_t got;
+	int rc = -1, saved = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	if (conf_copy(&next, c) == -1) {
+		saved = errno;
+		goto out;
+	}
+	/* getline, not fgets: it returns the true length, so NUL bytes show. */
+	while ((got = getline(&buf, &cap, f)) != -1) {
+		x.line++;
+		len = (size_t)got;
+		if (len > 0 && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		if (len > 0 && buf[len - 1] == '\r')
+			buf[--len] = '\0';
+		if (len > CONF_LINE_MAX)
+			conf_error(&x, "line longer than %d bytes", CONF_LINE_MAX);
+		else if (strlen(buf) != len)
+			conf_error(&x, "NUL byte");
+		else
+			conf_line(&x, &next, buf);
+	}
+	if (ferror(f)) {
+		saved = errno;
+		conf_free(&next);
+		goto out;
+	}
+	if (x.errors > 0) {
+		conf_free(&next);
+		saved = EINVAL;
+		goto out;
+	}
+	conf_free(c);
+	*c = next;
+	c->telemetry.dir = c->log_dir;
+	rc = 0;
+out:
+	free(buf);
+	fclose(f);
+	if (rc == -1)
+		errno = saved;
+	return rc;
+}
+
+void
+conf_free(struct ag_conf *c)
+{
+	free(c->log_dir);
+	free(c->policy_dir);
+	free(c->run_dir);
+	free(c->state_dir);
+	free(c->geoip_country);
+	free(c->geoip_asn);
+	c->log_dir = c->policy_dir = c->run_dir = c->state_dir = NULL;
+	c->geoip_country = c->geoip_asn = NULL;
+	c->telemetry.dir = NULL;
+}

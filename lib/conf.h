@@ -1,0 +1,43 @@
+/*
+ * agentgate.conf: the settings every agentgate program shares (folders,
+ * telemetry), one `key value...` per line. Loading is all or nothing: a file
+ * with any error leaves the caller's settings as they were.
+ * The file is documented in docs/configuration.md.
+ */
+#ifndef AG_CONF_H
+#define AG_CONF_H
+
+#include "telemetry.h"
+
+struct ag_conf {
+	char			*log_dir;	/* telemetry folder */
+	char			*policy_dir;	/* NAME.rules */
+	char			*run_dir;	/* task registry, control socket */
+	char			*state_dir;	/* approvals that outlive restarts */
+	char			*geoip_country;	/* MaxMind country database, or NULL */
+	char			*geoip_asn;	/* MaxMind ASN database, or NULL */
+	/* Writer settings; .dir points at log_dir, .geoip is left to the caller. */
+	struct telemetry_config	 telemetry;
+};
+
+/* Called once per problem, in file order; loading goes on to report all. */
+typedef void (*conf_error_fn)(void *arg, const char *file, unsigned line,
+    const char *msg);
+
+/* Built-in defaults (the compile-time folders). Returns 0, or -1 ENOMEM. */
+int conf_init(struct ag_conf *c);
+
+/*
+ * Read `path` over the settings in `c`. Returns 0; or -1 with errno ENOENT
+ * when the file does not exist (nothing reported: callers decide whether a
+ * missing default file is fine), EINVAL after reporting every error through
+ * `err`, or another errno from reading. On -1, `c` is unchanged.
+ */
+int conf_load(struct ag_conf *c, const char *path, conf_error_fn err, void *arg);
+
+/* Replace one folder setting (command-line flags win over the file). */
+int conf_set_path(char **slot, const char *value);
+
+void conf_free(struct ag_conf *c);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * units.c and conf.c: durations and sizes as people write them, and
+ * agentgate.conf parsing with file:line errors and all-or-nothing loading.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "units.h"
+
+static const struct {
+	const char	*in;
+	int		 ok;
+	uint64_t	 ms;
+} duration_cases[] = {
+	{ "0", 1, 0 },
+	{ "0s", 1, 0 },
+	{ "500ms", 1, 500 },
+	{ "45s", 1, 45000 },
+	{ "90m", 1, 5400000 },
+	{ "2h", 1, 7200000 },
+	{ "3d", 1, 259200000 },
+	{ "1w", 1, 604800000 },
+	{ "", 0, 0 },
+	{ "5", 0, 0 },		/* a unit is required unless the value is 0 */
+	{ "s", 0, 0 },
+	{ "-5s", 0, 0 },
+	{ "+5s", 0, 0 },
+	{ "5 s", 0, 0 },
+	{ "5S", 0, 0 },
+	{ "1.5h", 0, 0 },
+	{ "5sec", 0, 0 },
+	{ "5y", 0, 0 },
+	{ "99999999999999999999s", 0, 0 },
+	{ "18446744073709552w", 0, 0 },	/* overflows when scaled */
+};
+
+static void
+test_duration(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(duration_cases) / sizeof(duration_cases[0]); i++) {
+		uint64_t ms = 12345;
+		int rc = units_duration_ms(duration_cases[i].in, &ms);
+
+		if (duration_cases[i].ok) {
+			if (rc != 0)
+				fail_msg("'%s' refused", duration_cases[i].in);
+			assert_int_equal(ms, duration_cases[i].ms);
+		} else if (rc != -1) {
+			fail_msg("'%s' accepted as %llu ms", duration_cases[i].in,
+			    (unsigned long long)ms);
+		}
+	}
+}
+
+static const struct {
+	const char	*in;
+	int		 ok;
+	uint64_t	 bytes;
+} size_cases[] = {
+	{ "0", 1, 0 },
+	{ "4096", 1, 4096 },
+	{ "64K", 1, 65536 },
+	{ "100M", 1, 104857600 },
+	{ "2G", 1, 2147483648ULL },
+	{ "1T", 1, 1099511627776ULL },
+	{ "", 0, 0 },
+	{ "M", 0, 0 },
+	{ "10MB", 0, 0 },
+	{ "10m", 0, 0 },
+	{ "-1", 0, 0 },
+	{ "1.5M", 0, 0 },
+	{ "16777216T", 0, 0 },	/* 2^24 TiB = 2^64 bytes: one past the top */
+};
+
+static void
+test_size(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++) {
+		uint64_t b = 777;
+		int rc = units_size(size_cases[i].in, &b);
+
+		if (size_cases[i].ok) {
+			if (rc != 0)
+				fail_msg("'%s' refused", size_cases[i].in);
+			assert_int_equal(b, size_cases[i].bytes);
+		} else if (rc != -1) {
+			fail_msg("'%s' accepted as %llu", size_cases[i].in, (unsigned long long)b);
+		}
+	}
+}
+
+/* Collected errors, one "line: msg" string each. */
+struct errs {
+	char	 text[4096];
+	unsigned count;
+};
+
+static void
+collect(void *arg, const char *file, unsigned line, const char *msg)
+{
+	struct errs *e = arg;
+	size_t len = strlen(e->text);
+
+	e->count++;
+	snprintf(e->text + len, sizeof(e->text) - len, "%u: %s\n", line, msg);
+}
+
+static char *
+write_conf(const char *body, size_t len)
+{
+	char *path = strdup("/tmp/agentgate-conf-XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, body, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void
+test_defaults(void **state)
+{
+	struct ag_conf c;
+
+	assert_int_equal(conf_init(&c), 0);
+	assert_string_equal(c.log_dir, AG_LOCALSTATEDIR "/log/agentgate");
+	assert_string_equal(c.policy_dir, AG_SYSCONFDIR "/policies");
+	assert_ptr_equal(c.telemetry.dir, c.log_dir);
+	assert_int_equal(c.telemetry.failure, TELEMETRY_FAIL_CLOSED);
+	assert_int_equal(c.telemetry.fsync, TELEMETRY_FSYNC_INTERVAL);
+	assert_true(c.telemetry.fsync_interval_ms <= 1000);
+	assert_null(c.geoip_country);
+	conf_free(&c);
+}
+
+static void
+test_load_good(void **state)
+{
+	static const char body[] =
+	    "# a comment\r\n"
+	    "\n"
+	    "log-dir /srv/log   # trailing comment\n"
+	    "\tpolicy-dir\t/srv/policies\n"
+	    "telemetry-rotate-size 64M\n"
+	    "telemetry-rotate-age 1h\n"
+	    "telemetry-fsync interval 250ms\n"
+	    "telemetry-on-failure allow\n"
+	    "telemetry-backlog 500\n"
+	    "geoip-country /srv/geo/country.mmdb\n"
+	    "geoip-asn /srv/geo/asn.mmdb";	/* no final newline */
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char *path = write_conf(body, sizeof(body) - 1);
+
+	assert_int_equal(conf_init(&c), 0);
+	assert_int_equal(conf_load(&c, path, collect, &e), 0);
+	assert_int_equal(e.count, 0);
+	assert_string_equal(c.log_dir, "/srv/log");
+	assert_ptr_equal(c.telemetry.dir, c.log_dir);
+	assert_string_equal(c.policy_dir, "/srv/policies");
+	assert_string_equal(c.run_dir, AG_RUNSTATEDIR);
+	assert_int_equal(c.telemetry.rotate_size, 64ULL << 20);
+	assert_int_equal(c.telemetry.rotate_age_ms, 3600000);
+	assert_int_equal(c.telemetry.fsync, TELEMETRY_FSYNC_INTERVAL);
+	assert_int_equal(c.telemetry.fsync_interval_ms, 250);
+	assert_int_equal(c.telemetry.failure, TELEMETRY_FAIL_OPEN);
+	assert_int_equal(c.telemetry.backlog, 500);
+	assert_string_equal(c.geoip_country, "/srv/geo/country.mmdb");
+	assert_string_equal(c.geoip_asn, "/srv/geo/asn.mmdb");
+	conf_free(&c);
+	unlink(path);
+	free(path);
+}
+
+static void
+test_load_errors(void **state)
+{
+	static const char body[] =
+	    "log-dir /srv/log\n"
+	    "log-dirs /x\n"
+	    "log\n"
+	    "log-dir relative/path\n"
+	    "telemetry-fsync sometimes\n"
+	    "telemetry-fsync interval 0ms\n"
+	    "telemetry-rotate-size 10MB\n"
+	    "telemetry-on-failure maybe\n"
+	    "run-dir /a /b\n"
+	    "state-dir\n"
+	    "policy-dir /p\x01q\n"
+	    "geoip-asn /a\0b\n";
+	static const char want[] =
+	    "2: unknown setting 'log-dirs'\n"
+	    "3: unknown setting 'log'\n"
+	    "4: 'relative/path' is not an absolute path\n"
+	    "5: telemetry-fsync takes 'always', 'never' or 'interval DURATION'\n"
+	    "6: bad fsync interval '0ms' (1ms to 1h)\n"
+	    "7: bad size '10MB' (bytes with an optional K, M, G or T; 0 = never)\n"
+	    "8: telemetry-on-failure takes 'deny' (fail closed) or 'allow' (labs only)\n"
+	    "9: run-dir takes 1 value\n"
+	    "10: state-dir takes 1 value\n"
+	    "11: control character 0x01\n"
+	    "12: NUL byte\n";
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char *path = write_conf(body, sizeof(body) - 1);
+
+	assert_int_equal(conf_init(&c), 0);
+	errno = 0;
+	assert_int_equal(conf_load(&c, path, collect, &e), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(e.text, want);
+	/* Nothing of the broken file is applied, not even its valid line 1. */
+	assert_string_equal(c.log_dir, AG_LOCALSTATEDIR "/log/agentgate");
+	conf_free(&c);
+	unlink(path);
+	free(path);
+}
+
+static void
+test_load_missing(void **state)
+{
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+
+	assert_int_equal(conf_init(&c), 0);
+	assert_int_equal(conf_load(&c, "/nonexistent/agentgate.conf", collect, &e), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(e.count, 0);
+	assert_string_equal(c.log_dir, AG_LOCALSTATEDIR "/log/agentgate");
+	conf_free(&c);
+}
+
+static void
+test_long_line(void **state)
+{
+	char body[5000 + 32];
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char *path;
+
+	memset(body, 'a', 5000);
+	strcpy(body + 5000, "\nlog-dir /ok\n");
+	path = write_conf(body, strlen(body));
+	assert_int_equal(conf_init(&c), 0);
+	assert_int_equal(conf_load(&c, path, collect, &e), -1);
+	assert_string_equal(e.text, "1: line longer than 4096 bytes\n");
+	conf_free(&c);
+	unlink(path);
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_load_good),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_long_line),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
