@@ -85,6 +85,7 @@ report_add(struct report *rp, const struct log_rec *r)
 	const char *name, *act = or_dash(r->action);
 	char rule[300];
 	int64_t v;
+	bool denied;
 
 	rp->events++;
 	if (strcmp(act, "task-started") == 0 && !rp->have_start) {
@@ -123,21 +124,23 @@ report_add(struct report *rp, const struct log_rec *r)
 			if ((v = json_path_int(r->obj, "destination.bytes")) > 0)
 				e->sum[1] += (uint64_t)v;
 			report_minute(rp, r->ts, 0);
-		} else if (strcmp(r->outcome, "denied") == 0) {
-			rp->denied++;
+		} else {
+			denied = strcmp(r->outcome, "denied") == 0;
 			if (r->rule_file != NULL)
 				snprintf(rule, sizeof(rule), "%s:%lld",
 				    r->rule_file, (long long)r->rule_line);
 			else
 				snprintf(rule, sizeof(rule), "(no rule: "
 				    "default deny)");
-			e = tally_get(&rp->t_denied, name, rule);
+			e = tally_get(denied ? &rp->t_denied : &rp->t_pending,
+			    name, rule);
 			if (e->note == NULL)
 				e->note = xstrdup(r->reason);
-			report_minute(rp, r->ts, 1);
-		} else {
-			rp->pending++;
-			e = tally_get(&rp->t_pending, name, "");
+			if (denied) {
+				rp->denied++;
+				report_minute(rp, r->ts, 1);
+			} else
+				rp->pending++;
 		}
 		if (e->count++ == 0)
 			e->first = r->ts;
