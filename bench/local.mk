@@ -1,1 +1,23 @@
 # Benchmarks: built by `make bench`, never run by `make check`.
+# `make bench-matcher` builds and runs the policy matcher benchmark
+# (figures in docs/performance.md).
+EXTRA_PROGRAMS = bench/matcher
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+bench_matcher_SOURCES = bench/matcher.c
+bench_matcher_LDADD = $(RULES_LIBS)
+
+bench: $(EXTRA_PROGRAMS)
+bench-matcher: bench/matcher
+	./bench/matcher
+.PHONY: bench bench-matcher
+
+# `make bench-telemetry`: the telemetry writer (docs/performance.md,
+# "Telemetry writer").
+EXTRA_PROGRAMS += bench/telemetry
+bench_telemetry_SOURCES = bench/telemetry.c
+bench_telemetry_CFLAGS = $(AM_CFLAGS) -pthread
+bench_telemetry_LDADD = $(AG_LIBS)
+bench-telemetry: bench/telemetry
+	./bench/telemetry
+.PHONY: bench-telemetry

@@ -20,6 +20,7 @@ struct addr_entry {
 	uint8_t		len;
 	uint8_t		family;		/* 4 or 6; 0 marks an empty slot */
 	uint8_t		protos;
+	uint8_t		action;
 };
 
 static void
@@ -113,6 +114,7 @@ addrtable_build(struct addrtable *t, const struct addr_key *keys, size_t n)
 		e->len = k->cidr.len;
 		e->family = (uint8_t)fam;
 		e->protos = k->protos;
+		e->action = k->action;
 		t->count++;
 		if (fam == 4)
 			lens_add(t->lens4, &t->nlens4, k->cidr.len);
@@ -137,7 +139,7 @@ addrtable_memory(const struct addrtable *t)
 
 uint32_t
 addrtable_lookup(const struct addrtable *t, const struct portset_table *ports,
-    const struct ag_addr *a, unsigned proto, uint16_t port)
+    const struct ag_addr *a, unsigned proto, uint16_t port, unsigned *action)
 {
 	const uint8_t *lens, *src = a->u.bytes;
 	const struct addr_entry *e;
@@ -170,8 +172,10 @@ addrtable_lookup(const struct addrtable *t, const struct portset_table *ports,
 			if (e->family == fam && e->len == lens[i] &&
 			    memcmp(e->bytes, b, 16) == 0 &&
 			    entry_accepts(e, ports, proto, port)) {
-				if (e->rule < best)
+				if (e->rule < best) {
 					best = e->rule;
+					*action = e->action;
+				}
 				break;
 			}
 		}

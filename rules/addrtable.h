@@ -17,6 +17,7 @@
 struct addr_key {
 	struct ag_cidr	cidr;		/* host bits zero; IPv4 never mapped */
 	uint8_t		protos;
+	uint8_t		action;		/* enum policy_action of the rule */
 	uint32_t	ports;		/* port set id */
 	uint32_t	rule;
 };
@@ -36,10 +37,11 @@ int addrtable_build(struct addrtable *t, const struct addr_key *keys, size_t n);
 void addrtable_free(struct addrtable *t);
 
 /* The lowest rule index covering `a` whose protocols and ports accept
- * proto/port (one enum policy_proto bit), or ADDRTABLE_NONE. */
+ * proto/port (one enum policy_proto bit), and its action in *action; or
+ * ADDRTABLE_NONE. */
 uint32_t addrtable_lookup(const struct addrtable *t,
     const struct portset_table *ports, const struct ag_addr *a,
-    unsigned proto, uint16_t port);
+    unsigned proto, uint16_t port, unsigned *action);
 
 size_t addrtable_memory(const struct addrtable *t);
 

@@ -160,6 +160,7 @@ build_name(struct policy_build *b, uint32_t rule, const char *name, size_t len,
 	k->off = off;
 	k->len = (uint8_t)len;
 	k->wild = wild;
+	k->action = b->p->rules[rule].action;
 	k->protos = POLICY_PROTO_TCP;
 	k->ports = PORTSET_DEFAULT;
 	k->rule = rule;
@@ -189,6 +190,7 @@ build_addr(struct policy_build *b, uint32_t rule, const struct ag_cidr *c)
 		return;
 	k = &b->akeys[b->nakeys++];
 	k->cidr = *c;
+	k->action = b->p->rules[rule].action;
 	k->protos = POLICY_PROTO_TCP;
 	k->ports = PORTSET_DEFAULT;
 	k->rule = rule;

@@ -5,6 +5,9 @@
  * Linear probing with insertion in rule order keeps the entries of one key
  * in rule order along its probe sequence, so the first acceptable entry is
  * the lowest rule for that key and no overflow lists are needed.
+ * A blocked Bloom filter of about one byte per key sits in front: it stays
+ * in cache, so most probes that cannot hit (every probe of a miss, the
+ * wildcard probes of an exact hit) never touch the big table.
  */
 #include "config.h"
 
@@ -16,14 +19,17 @@
 #include "nametable.h"
 #include "policy.h"
 
+/* ref: wildcard flag, the rule's action, the rule index. */
 #define REF_WILD	0x80000000u
+#define REF_ACTION(r)	(((r) >> 29) & 0x3)
+#define REF_RULE(r)	((r) & NAMETABLE_MAX_RULES)
 
 /* meta: len (8 bits) | protos (3 bits) | port set id (21 bits). A used
  * entry never has meta 0 because names are at least one byte. */
 struct name_entry {
 	uint32_t	tag;		/* high half of the hash */
 	uint32_t	off;		/* name bytes in the arena */
-	uint32_t	ref;		/* rule index | REF_WILD */
+	uint32_t	ref;		/* REF_WILD | action << 29 | rule index */
 	uint32_t	meta;
 };
 
@@ -53,6 +59,27 @@ hash_final(uint64_t h)
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+/* Three bits in one 64-bit word, from hash bits the table does not use
+ * for the slot; exact and wildcard keys of one name differ. */
+static inline uint64_t
+filter_word(const struct nametable *t, uint64_t h, uint32_t kind, size_t *w)
+{
+	uint64_t g = (h ^ (kind ? 0x9e3779b97f4a7c15ULL : 0)) * 0xd6e8feb86659fd93ULL;
+
+	*w = (size_t)(g >> 32) & t->filter_mask;
+	return (1ULL << (g & 63)) | (1ULL << ((g >> 6) & 63)) |
+	    (1ULL << ((g >> 12) & 63));
+}
+
+static inline bool
+filter_maybe(const struct nametable *t, uint64_t h, uint32_t kind)
+{
+	size_t w;
+	uint64_t bits = filter_word(t, h, kind, &w);
+
+	return (t->filter[w] & bits) == bits;
 }
 
 static uint64_t
@@ -99,8 +126,8 @@ int
 nametable_build(struct nametable *t, const char *arena,
     const struct name_key *keys, size_t n)
 {
-	size_t cap = 8, i, s;
-	uint64_t h;
+	size_t cap = 8, i, s, words, w;
+	uint64_t h, bits;
 
 	memset(t, 0, sizeof(*t));
 	if (n == 0)
@@ -111,10 +138,19 @@ nametable_build(struct nametable *t, const char *arena,
 	if ((t->slots = calloc(cap, sizeof(*t->slots))) == NULL)
 		return -1;
 	t->mask = cap - 1;
+	/* About 8 to 16 filter bits per key. */
+	for (words = 1; words * 8 < n; words *= 2)
+		;
+	t->filter_mask = words - 1;
+	if ((t->filter = calloc(words, sizeof(*t->filter))) == NULL) {
+		nametable_free(t);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		const struct name_key *k = &keys[i];
 		const char *name = arena + k->off;
-		uint32_t ref = k->rule | (k->wild ? REF_WILD : 0);
+		uint32_t ref = k->rule | ((uint32_t)k->action << 29) |
+		    (k->wild ? REF_WILD : 0);
 		uint32_t meta = META(k->len, k->protos, k->ports);
 		bool dead = false;
 
@@ -143,6 +179,8 @@ nametable_build(struct nametable *t, const char *arena,
 		t->slots[s].ref = ref;
 		t->slots[s].meta = meta;
 		t->count++;
+		bits = filter_word(t, h, ref & REF_WILD, &w);
+		t->filter[w] |= bits;
 		if (k->wild)
 			t->wild_depths |= 1ULL << name_depth(name, k->len);
 		else
@@ -155,15 +193,18 @@ void
 nametable_free(struct nametable *t)
 {
 	free(t->slots);
+	free(t->filter);
 	memset(t, 0, sizeof(*t));
 }
 
 size_t
 nametable_memory(const struct nametable *t)
 {
-	return t->slots ? (t->mask + 1) * sizeof(*t->slots) : 0;
+	return t->slots ? (t->mask + 1) * sizeof(*t->slots) +
+	    (t->filter_mask + 1) * sizeof(*t->filter) : 0;
 }
 
+/* The ref of the first acceptable entry of this key, or NAMETABLE_NONE. */
 static uint32_t
 probe(const struct nametable *t, const char *arena,
     const struct portset_table *ports, uint64_t h, uint32_t kind,
@@ -179,7 +220,7 @@ probe(const struct nametable *t, const char *arena,
 		    META_LEN(e->meta) == len &&
 		    memcmp(arena + e->off, name, len) == 0 &&
 		    entry_accepts(e, ports, proto, port))
-			return e->ref & ~REF_WILD;
+			return e->ref & ~REF_WILD;	/* below NAMETABLE_NONE */
 	}
 	return NAMETABLE_NONE;
 }
@@ -187,7 +228,7 @@ probe(const struct nametable *t, const char *arena,
 uint32_t
 nametable_lookup(const struct nametable *t, const char *arena,
     const struct portset_table *ports, const char *name, size_t len,
-    unsigned proto, uint16_t port)
+    unsigned proto, uint16_t port, unsigned *action)
 {
 	/* Probes found in the hashing pass: the exact name and the suffixes
 	 * at depths where some wildcard lives. */
@@ -210,8 +251,10 @@ nametable_lookup(const struct nametable *t, const char *arena,
 			    nwant < 127) {
 				want[nwant].hash = hash_final(h);
 				want[nwant].start = (uint16_t)i;
-				__builtin_prefetch(&t->slots[want[nwant].hash & t->mask]);
-				nwant++;
+				if (filter_maybe(t, want[nwant].hash, REF_WILD)) {
+					__builtin_prefetch(&t->slots[want[nwant].hash & t->mask]);
+					nwant++;
+				}
 			}
 			depth++;
 		}
@@ -219,14 +262,19 @@ nametable_lookup(const struct nametable *t, const char *arena,
 	exact = (t->exact_depths & (1ULL << (depth > 63 ? 63 : depth))) != 0;
 	if (exact) {
 		h = hash_final(h);
-		__builtin_prefetch(&t->slots[h & t->mask]);
-		best = probe(t, arena, ports, h, 0, name, len, proto, port);
+		if (filter_maybe(t, h, 0))
+			best = probe(t, arena, ports, h, 0, name, len, proto, port);
 	}
 	for (i = 0; i < nwant; i++) {
 		r = probe(t, arena, ports, want[i].hash, REF_WILD,
 		    name + want[i].start, len - want[i].start, proto, port);
-		if (r < best)
+		if (r == NAMETABLE_NONE)
+			continue;
+		if (best == NAMETABLE_NONE || REF_RULE(r) < REF_RULE(best))
 			best = r;
 	}
-	return best;
+	if (best == NAMETABLE_NONE)
+		return NAMETABLE_NONE;
+	*action = REF_ACTION(best);
+	return REF_RULE(best);
 }

@@ -13,6 +13,7 @@
 
 #define NAMETABLE_NONE		UINT32_MAX	/* no rule matched */
 #define NAMETABLE_MAX_PORTSETS	((1u << 21) - 1)	/* port set ids that fit an entry */
+#define NAMETABLE_MAX_RULES	((1u << 29) - 1)	/* rule indexes that fit an entry */
 
 /* One key to insert: an exact name or the suffix of a `*.SUFFIX` rule. */
 struct name_key {
@@ -21,7 +22,8 @@ struct name_key {
 	uint8_t		wild;		/* 1 for *.SUFFIX, 0 for an exact name */
 	uint8_t		protos;		/* enum policy_proto bits */
 	uint32_t	ports;		/* port set id, < NAMETABLE_MAX_PORTSETS */
-	uint32_t	rule;		/* rule index, < 2^31 */
+	uint8_t		action;		/* enum policy_action of the rule */
+	uint32_t	rule;		/* rule index, < NAMETABLE_MAX_RULES */
 };
 
 struct name_entry;
@@ -30,6 +32,8 @@ struct nametable {
 	struct name_entry	*slots;
 	size_t			 mask;		/* slots - 1; table empty when slots NULL */
 	size_t			 count;
+	uint64_t		*filter;	/* blocked Bloom filter over the keys */
+	size_t			 filter_mask;	/* filter words - 1 */
 	uint64_t		 exact_depths;	/* bit d: an exact name of d labels (63: 63+) */
 	uint64_t		 wild_depths;	/* bit d: a wildcard suffix of d labels */
 };
@@ -46,11 +50,12 @@ int nametable_build(struct nametable *t, const char *arena,
 void nametable_free(struct nametable *t);
 
 /* The lowest rule index whose exact name or wildcard suffix covers `name`
- * (canonical, len bytes) and whose protocols and ports accept proto/port;
+ * (canonical, len bytes) and whose protocols and ports accept proto/port,
+ * and its action in *action (so the caller need not read the rule);
  * NAMETABLE_NONE when there is none. `proto` is one enum policy_proto bit. */
 uint32_t nametable_lookup(const struct nametable *t, const char *arena,
     const struct portset_table *ports, const char *name, size_t len,
-    unsigned proto, uint16_t port);
+    unsigned proto, uint16_t port, unsigned *action);
 
 /* Bytes the table holds (for the benchmark and `policy check -v`). */
 size_t nametable_memory(const struct nametable *t);

@@ -87,14 +87,16 @@ rule_accepts(const struct policy *p, const struct policy_rule *r,
 	    portset_contains(&p->ports, r->ports, port);
 }
 
+/* The tables hand back the action with the rule index, so that a verdict
+ * does not read the rule (one cache miss less per lookup). */
 static struct policy_verdict
-verdict(const struct policy *p, uint32_t rule)
+verdict(const struct policy *p, uint32_t rule, unsigned action)
 {
 	struct policy_verdict v = { POLICY_DENY, NULL };
 
 	if (rule != UINT32_MAX) {
 		v.rule = &p->rules[rule];
-		v.action = (enum policy_action)v.rule->action;
+		v.action = (enum policy_action)action;
 	}
 	return v;
 }
@@ -103,31 +105,36 @@ struct policy_verdict
 policy_match_name(const struct policy *p, const char *canon_name,
     enum policy_proto proto, uint16_t port)
 {
-	uint32_t best = UINT32_MAX;
+	uint32_t best;
+	unsigned action = POLICY_DENY;
 	size_t i;
 
 	if (p == NULL || canon_name == NULL || !proto_valid(proto))
-		return verdict(p, UINT32_MAX);
+		return verdict(p, UINT32_MAX, POLICY_DENY);
 	best = nametable_lookup(&p->names, p->arena, &p->ports, canon_name,
-	    strlen(canon_name), proto, port);
+	    strlen(canon_name), proto, port, &action);
 	/* `*` rules are few; the first acceptable one is the lowest. */
 	for (i = 0; i < p->nstar && p->star[i] < best; i++) {
 		if (rule_accepts(p, &p->rules[p->star[i]], proto, port)) {
 			best = p->star[i];
+			action = p->rules[best].action;
 			break;
 		}
 	}
-	return verdict(p, best);
+	return verdict(p, best, action);
 }
 
 struct policy_verdict
 policy_match_addr(const struct policy *p, const struct ag_addr *addr,
     enum policy_proto proto, uint16_t port)
 {
+	unsigned action = POLICY_DENY;
+	uint32_t rule;
+
 	if (p == NULL || addr == NULL || !proto_valid(proto))
-		return verdict(p, UINT32_MAX);
-	return verdict(p, addrtable_lookup(&p->addrs, &p->ports, addr, proto,
-	    port));
+		return verdict(p, UINT32_MAX, POLICY_DENY);
+	rule = addrtable_lookup(&p->addrs, &p->ports, addr, proto, port, &action);
+	return verdict(p, rule, action);
 }
 
 enum policy_action

@@ -19,7 +19,7 @@
 #define POLICY_LINE_MAX		4096	/* bytes, without the line end */
 #define POLICY_INCLUDE_DEPTH	16
 #define POLICY_FILES_MAX	65535	/* file numbers fit a rule's uint16_t */
-#define POLICY_RULES_MAX	0x7fffffffu
+#define POLICY_RULES_MAX	NAMETABLE_MAX_RULES
 
 /* 24 bytes: the text, file and line live in the policy's arena and file
  * table, reached through the back pointer the accessors take. */
