@@ -21,3 +21,10 @@ bench_telemetry_LDADD = $(AG_LIBS)
 bench-telemetry: bench/telemetry
 	./bench/telemetry
 .PHONY: bench-telemetry
+
+# `make bench-log`: agentgatectl log beside jq on 1,000,000 events, same run
+# (docs/performance.md, "Log queries"). EVENTS=N for another count.
+EXTRA_DIST += bench/log.sh
+bench-log: ctl/agentgatectl
+	$(SHELL) $(top_srcdir)/bench/log.sh ctl/agentgatectl $(EVENTS)
+.PHONY: bench-log

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,23 +83,45 @@ sbuf_addf(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* Length of an invisible or reordering code point at s (C1 control or
- * bidi control in UTF-8), else 0; *cp gets the code point. */
+/*
+ * Length of the valid UTF-8 sequence at s (2..4), with its code point in
+ * *cp; 0 when the bytes are not one (stray continuation, overlong form,
+ * surrogate, beyond U+10FFFF, cut short).
+ */
 static size_t
-dangerous_cp(const unsigned char *s, size_t len, unsigned *cp)
+utf8_seq(const unsigned char *s, size_t len, unsigned *cp)
 {
-	if (len >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
-		*cp = s[1];
-		return 2;
+	size_t n, i;
+	unsigned c, min;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
 	}
-	if (len >= 3 && s[0] == 0xe2 && (s[1] == 0x80 || s[1] == 0x81)) {
-		*cp = 0x2000 | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
-		if (*cp == 0x200e || *cp == 0x200f ||
-		    (*cp >= 0x202a && *cp <= 0x202e) ||
-		    (*cp >= 0x2066 && *cp <= 0x2069))
-			return 3;
-	}
-	return 0;
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Code points that move, hide or reorder text: C1 controls and the bidi
+ * embeddings, overrides and isolates. */
+static bool
+dangerous_cp(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void
@@ -109,10 +132,13 @@ fmt_text(struct sbuf *b, const char *s, size_t len)
 	unsigned cp;
 
 	for (i = 0; i < len; i++) {
-		n = 0;
-		if (u[i] >= 0x20 && u[i] != 0x7f && u[i] != '\\' &&
-		    (u[i] < 0xc2 || (n = dangerous_cp(u + i, len - i, &cp)) == 0))
+		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '\\')
 			continue;
+		n = u[i] >= 0x80 ? utf8_seq(u + i, len - i, &cp) : 0;
+		if (n > 0 && !dangerous_cp(cp)) {
+			i += n - 1;
+			continue;
+		}
 		sbuf_add(b, s + run, i - run);
 		if (n > 0) {
 			sbuf_addf(b, "\\u%04x", cp);

@@ -29,9 +29,10 @@ void	sbuf_addf(struct sbuf *b, const char *fmt, ...)
 
 /*
  * Terminal-safe text: bytes below 0x20 and 0x7f become \n, \t, \r or \xNN,
- * a backslash \\, and the UTF-8 C1 controls (U+0080..U+009F) and bidi
- * overrides (U+200E/F, U+202A..U+202E, U+2066..U+2069) \uXXXX, so no
- * string can move the cursor, recolour or reorder what is shown.
+ * a backslash \\, bytes that are not valid UTF-8 \xNN, and the C1 controls
+ * (U+0080..U+009F) and bidi controls (U+200E/F, U+202A..U+202E,
+ * U+2066..U+2069) \uXXXX, so no string can move the cursor, recolour or
+ * reorder what is shown.
  */
 void	fmt_text(struct sbuf *b, const char *s, size_t len);
 /* One CSV field (RFC 4180): fmt_text, then quoted when it holds a comma,

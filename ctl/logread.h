@@ -112,7 +112,7 @@ struct log_rec {
 	const char	*reason;	/* event.reason */
 };
 
-/* A json-c tokener in strict RFC 8259 mode with UTF-8 validation. */
+/* A json-c tokener in strict RFC 8259 mode. */
 struct json_tokener *lr_tokener_new(void);
 
 /*

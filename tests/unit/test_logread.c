@@ -202,6 +202,19 @@ test_escape(void **state)
 		{ "| *x* _y_ `z` #", "| *x* _y_ `z` #", "| *x* _y_ `z` #",
 		  "| *x* _y_ `z` #", "\\| \\*x\\* \\_y\\_ \\`z\\` \\#" },
 		{ " lead", " lead", "\" lead\"", " lead", " lead" },
+		/* Not UTF-8: each stray byte shown as a byte. */
+		{ "\xff\x9b" "1", "\\xff\\x9b1", "\\xff\\x9b1", "\\xff\\x9b1",
+		  "\\\\xff\\\\x9b1" },
+		{ "\xc0\xaf|\xe2\x80", "\\xc0\\xaf|\\xe2\\x80",
+		  "\\xc0\\xaf|\\xe2\\x80", "\\xc0\\xaf|\\xe2\\x80",
+		  "\\\\xc0\\\\xaf\\|\\\\xe2\\\\x80" },
+		{ "\xed\xa0\x80\xf4\x90\x80\x80", "\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80",
+		  "\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80",
+		  "\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80",
+		  "\\\\xed\\\\xa0\\\\x80\\\\xf4\\\\x90\\\\x80\\\\x80" },
+		{ "emoji \xf0\x9f\x98\x80", "emoji \xf0\x9f\x98\x80",
+		  "emoji \xf0\x9f\x98\x80", "emoji \xf0\x9f\x98\x80",
+		  "emoji \xf0\x9f\x98\x80" },
 	};
 	struct sbuf b = { NULL, 0, 0 };
 	size_t i;
