@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,28 +261,40 @@ json_key(struct json_buf *j, const char *key)
 	return json_raw(j, ":", 1);
 }
 
+/* Decimal digits of v, written backwards from end; returns the start. */
+static char *
+json_digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
 int
 json_int(struct json_buf *j, int64_t v)
 {
-	char num[24];
-	int n;
+	char num[24], *p;
 
 	if (json_sep(j) == -1)
 		return -1;
-	n = snprintf(num, sizeof(num), "%" PRId64, v);
-	return json_raw(j, num, (size_t)n);
+	/* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
+	p = json_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, num + sizeof(num));
+	if (v < 0)
+		*--p = '-';
+	return json_raw(j, p, (size_t)(num + sizeof(num) - p));
 }
 
 int
 json_uint(struct json_buf *j, uint64_t v)
 {
-	char num[24];
-	int n;
+	char num[24], *p;
 
 	if (json_sep(j) == -1)
 		return -1;
-	n = snprintf(num, sizeof(num), "%" PRIu64, v);
-	return json_raw(j, num, (size_t)n);
+	p = json_digits(v, num + sizeof(num));
+	return json_raw(j, p, (size_t)(num + sizeof(num) - p));
 }
 
 int

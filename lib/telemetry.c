@@ -48,6 +48,7 @@ struct telemetry {
 	char			*active_path;
 
 	int			 fd;		/* -1: no file open (must open) */
+	int			 retired_fd;	/* rotated away, for the syncer to sync and close */
 	bool			 opened_logged;	/* log-opened is in this file */
 	bool			 has_events;	/* something besides log-opened */
 	uint64_t		 size;
@@ -71,6 +72,8 @@ struct telemetry {
 
 	struct telemetry_stats	 st;
 	struct json_buf		 body, aux, line;
+	EVP_MD			*sha256;	/* fetched once: see tail_hash() */
+	EVP_MD_CTX		*md_ctx;
 };
 
 static int	tm_write_body(struct telemetry *, const char *, size_t, uint64_t, bool);
@@ -224,6 +227,29 @@ fail:
 	return -1;
 }
 
+/* Done with the current file (rotation, reopen). Its last interval of
+ * lines still needs fdatasync: the sync thread does it, so emitters do not
+ * wait for the disk under the lock. */
+static void
+tm_retire_fd(struct telemetry *t)
+{
+	if (t->dirty && t->cfg.fsync == TELEMETRY_FSYNC_INTERVAL && t->has_syncer) {
+		if (t->retired_fd != -1) {
+			/* Two rotations in one interval: rare, sync here. */
+			fdatasync(t->retired_fd);
+			close(t->retired_fd);
+		}
+		t->retired_fd = t->fd;
+		pthread_cond_signal(&t->wake);
+	} else {
+		if (t->dirty && t->cfg.fsync != TELEMETRY_FSYNC_NEVER)
+			tm_sync(t);
+		close(t->fd);
+	}
+	t->fd = -1;
+	t->dirty = false;
+}
+
 /* The suffix of a rotated file: .YYYYMMDDTHHMMSSZ, -N when taken. */
 static int
 tm_rotate(struct telemetry *t)
@@ -264,10 +290,7 @@ tm_rotate(struct telemetry *t)
 	}
 	t->rot_n++;
 	t->rename_failed = false;
-	if (t->dirty && t->cfg.fsync != TELEMETRY_FSYNC_NEVER)
-		tm_sync(t);
-	close(t->fd);
-	t->fd = -1;
+	tm_retire_fd(t);
 	t->opened_logged = false;
 	t->open_reason = LOG_REASON_ROTATE;
 	snprintf(t->prev_file, sizeof(t->prev_file), "%s", name);
@@ -313,7 +336,8 @@ tm_write_body(struct telemetry *t, const char *body, size_t len,
 	if (event_finish(&stamp, &t->line) == -1 ||
 	    json_raw(&t->line, "\n", 1) == -1)
 		return -1;
-	if (tail_hash(t->line.data, t->line.len - 1, hash) == -1)
+	if (tail_hash(t->md_ctx, t->sha256, t->line.data, t->line.len - 1,
+	    hash) == -1)
 		return -1;
 	if (tm_write_line(t, t->line.data, t->line.len) == -1)
 		return -1;
@@ -472,10 +496,7 @@ telemetry_reopen(struct telemetry *t)
 			}
 		} else {
 			tm_find_renamed(t, &cur);
-			if (t->dirty && t->cfg.fsync != TELEMETRY_FSYNC_NEVER)
-				tm_sync(t);
-			close(t->fd);
-			t->fd = -1;
+			tm_retire_fd(t);
 			t->opened_logged = false;
 			t->open_reason = LOG_REASON_REOPEN;
 		}
@@ -518,11 +539,22 @@ tm_syncer(void *arg)
 			deadline.tv_sec++;
 			deadline.tv_nsec -= 1000000000;
 		}
-		while (!t->stopping &&
+		while (!t->stopping && t->retired_fd == -1 &&
 		    pthread_cond_timedwait(&t->wake, &t->mu, &deadline) != ETIMEDOUT)
 			;
 		if (t->stopping)
 			break;
+		if (t->retired_fd != -1) {
+			fd = t->retired_fd;
+			t->retired_fd = -1;
+			pthread_mutex_unlock(&t->mu);
+			if (fdatasync(fd) == -1)
+				log_warn("telemetry: fdatasync of a rotated file");
+			close(fd);
+			pthread_mutex_lock(&t->mu);
+			t->st.fsyncs++;
+			continue;
+		}
 		if (t->failing || t->q_count > 0 || t->fd == -1) {
 			if (tm_ensure_file(t) == 0 && tm_flush(t) == 0)
 				tm_set_failing(t, false, 0);
@@ -609,6 +641,7 @@ telemetry_open(const struct telemetry_config *cfg, const char *stream)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->fd = -1;
+	t->retired_fd = -1;
 	t->cfg = *cfg;
 	if (gethostname(host, sizeof(host)) == -1)
 		snprintf(host, sizeof(host), "localhost");
@@ -635,6 +668,11 @@ telemetry_open(const struct telemetry_config *cfg, const char *stream)
 	if (cfg->backlog > 0 &&
 	    (t->q = calloc(cfg->backlog, sizeof(*t->q))) == NULL)
 		goto fail;
+	if ((t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (t->md_ctx = EVP_MD_CTX_new()) == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
 	if (mkdir(cfg->dir, 0750) == -1 && errno != EEXIST)
 		goto fail;
 	if (tm_recover(t) == -1)
@@ -673,6 +711,10 @@ telemetry_close(struct telemetry *t)
 			log_warnx("telemetry: %s: %zu queued events lost at close",
 			    t->active_path, t->q_count);
 	}
+	if (t->retired_fd != -1) {
+		fdatasync(t->retired_fd);
+		close(t->retired_fd);
+	}
 	if (t->fd != -1) {
 		if (t->dirty && t->cfg.fsync != TELEMETRY_FSYNC_NEVER)
 			fdatasync(t->fd);
@@ -684,6 +726,8 @@ telemetry_close(struct telemetry *t)
 	json_free(&t->body);
 	json_free(&t->aux);
 	json_free(&t->line);
+	EVP_MD_CTX_free(t->md_ctx);
+	EVP_MD_free(t->sha256);
 	pthread_cond_destroy(&t->wake);
 	pthread_mutex_destroy(&t->mu);
 	free(t->active_path);

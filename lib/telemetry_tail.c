@@ -19,20 +19,27 @@
 #define TAIL_MAX_WINDOW	(8U * 1024 * 1024)
 
 int
-tail_hash(const char *line, size_t len, char hex[TELEMETRY_HASH_HEX])
+tail_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const char *line, size_t len,
+    char hex[TELEMETRY_HASH_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int outlen = 0, i;
+	int ok;
 
-	if (EVP_Digest(line, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32) {
+	if (ctx != NULL && md != NULL)
+		ok = EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
+		    EVP_DigestUpdate(ctx, line, len) == 1 &&
+		    EVP_DigestFinal_ex(ctx, out, &outlen) == 1;
+	else
+		ok = EVP_Digest(line, len, out, &outlen, EVP_sha256(), NULL) == 1;
+	if (!ok || outlen != 32) {
 		errno = EIO;
 		return -1;
 	}
 	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 0xf];
 	}
 	hex[64] = '\0';
 	return 0;
@@ -131,7 +138,8 @@ tail_last_line(int fd, const char *stream, uint64_t *seq,
 			if (start == 0 && off > 0)
 				break;	/* may be cut: widen the window */
 			if (tail_parse_seq(buf + start, end - start, stream, seq) == 0) {
-				rc = tail_hash(buf + start, end - start, hash) == 0 ? 1 : -1;
+				rc = tail_hash(NULL, NULL, buf + start, end - start, hash) == 0 ?
+				    1 : -1;
 				goto out;
 			}
 			end = start;

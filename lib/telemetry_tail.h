@@ -9,10 +9,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #define TELEMETRY_HASH_HEX	65	/* 64 hex digits and NUL */
 
-/* SHA-256 of line (without its '\n') as lowercase hex. Returns 0 or -1. */
-int	tail_hash(const char *line, size_t len, char hex[TELEMETRY_HASH_HEX]);
+/* SHA-256 of line (without its '\n') as lowercase hex. ctx may be NULL;
+ * a caller that hashes every line keeps one (and a fetched md) to skip
+ * OpenSSL's per-call lookup. Returns 0, or -1 with errno EIO. */
+int	tail_hash(EVP_MD_CTX *ctx, const EVP_MD *md, const char *line, size_t len,
+	    char hex[TELEMETRY_HASH_HEX]);
 
 /* The chain fields of a line this writer wrote for stream: 0 with *seq set,
  * -1 when the line does not end with them. Parses no I/O. */
