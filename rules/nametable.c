@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "nametable.h"
 #include "policy.h"
 
@@ -230,43 +231,48 @@ nametable_lookup(const struct nametable *t, const char *arena,
     const struct portset_table *ports, const char *name, size_t len,
     unsigned proto, uint16_t port, unsigned *action)
 {
-	/* Probes found in the hashing pass: the exact name and the suffixes
-	 * at depths where some wildcard lives. */
+	/* Probes found in the hashing pass: the suffixes at depths where
+	 * some wildcard lives, then the exact name. */
 	struct {
 		uint64_t	hash;
 		uint16_t	start;
+		uint8_t		kind;
 	} want[128];
 	size_t nwant = 0, i;
 	unsigned depth = 1;
 	uint64_t h = FNV_OFFSET;
 	uint32_t best = NAMETABLE_NONE, r;
-	bool exact;
 
-	if (t->slots == NULL || len == 0 || len > 255)
+	if (t->slots == NULL || len == 0 || len > CANON_NAME_MAX)
 		return NAMETABLE_NONE;
 	for (i = len; i-- > 0;) {
 		h = hash_step(h, (unsigned char)name[i]);
 		if (i > 0 && name[i - 1] == '.') {
-			if (t->wild_depths & (1ULL << (depth > 63 ? 63 : depth)) &&
-			    nwant < 127) {
+			if (t->wild_depths & (1ULL << (depth > 63 ? 63 : depth))) {
 				want[nwant].hash = hash_final(h);
 				want[nwant].start = (uint16_t)i;
-				if (filter_maybe(t, want[nwant].hash, REF_WILD)) {
-					__builtin_prefetch(&t->slots[want[nwant].hash & t->mask]);
-					nwant++;
-				}
+				want[nwant].kind = 1;
+				nwant++;
 			}
 			depth++;
 		}
 	}
-	exact = (t->exact_depths & (1ULL << (depth > 63 ? 63 : depth))) != 0;
-	if (exact) {
-		h = hash_final(h);
-		if (filter_maybe(t, h, 0))
-			best = probe(t, arena, ports, h, 0, name, len, proto, port);
+	if (t->exact_depths & (1ULL << (depth > 63 ? 63 : depth))) {
+		want[nwant].hash = hash_final(h);
+		want[nwant].start = 0;
+		want[nwant].kind = 0;
+		nwant++;
 	}
+	/* Start every slot load before the filter answers, so that a probe
+	 * that does go to the table waits for one memory access, not two. */
+	for (i = 0; i < nwant; i++)
+		__builtin_prefetch(&t->slots[want[i].hash & t->mask]);
 	for (i = 0; i < nwant; i++) {
-		r = probe(t, arena, ports, want[i].hash, REF_WILD,
+		uint32_t kind = want[i].kind ? REF_WILD : 0;
+
+		if (!filter_maybe(t, want[i].hash, kind))
+			continue;
+		r = probe(t, arena, ports, want[i].hash, kind,
 		    name + want[i].start, len - want[i].start, proto, port);
 		if (r == NAMETABLE_NONE)
 			continue;
