@@ -587,40 +587,55 @@ tm_valid_stream(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
-/* The chain continues from the highest seq among the stream's files (the
- * active one normally; a rotated one when we died between rename and
- * open). Compressed files are not read. */
+/* The last chained line of one file: 1 found, 0 none or unreadable. */
+static int
+tm_recover_file(struct telemetry *t, int dfd, const char *name)
+{
+	char hash[TELEMETRY_HASH_HEX];
+	uint64_t seq;
+	bool torn;
+	int fd, rc;
+
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return 0;
+	rc = tail_last_line(fd, t->stream, &seq, hash, &torn);
+	close(fd);
+	if (rc != 1)
+		return 0;
+	if (seq > t->seq) {
+		t->seq = seq;
+		memcpy(t->prev_hash, hash, sizeof(hash));
+	}
+	return 1;
+}
+
+/* The chain continues from the active file's last chained line; only when
+ * it has none (new or emptied by logrotate, or we died between rotation's
+ * rename and open) from the highest seq among the rotated files.
+ * Compressed files are not read. */
 static int
 tm_recover(struct telemetry *t)
 {
 	struct dirent *de;
-	char hash[TELEMETRY_HASH_HEX];
-	uint64_t seq;
-	bool torn;
 	size_t n;
 	DIR *d;
-	int fd, rc;
 
 	t->seq = 0;
 	memset(t->prev_hash, '0', 64);
 	t->prev_hash[64] = '\0';
 	if ((d = opendir(t->dir)) == NULL)
 		return -1;
+	if (tm_recover_file(t, dirfd(d), t->active) == 1)
+		goto out;
 	while ((de = readdir(d)) != NULL) {
 		n = strlen(de->d_name);
 		if (strncmp(de->d_name, t->active, strlen(t->active)) != 0 ||
 		    (n > 3 && strcmp(de->d_name + n - 3, ".gz") == 0))
 			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd == -1)
-			continue;
-		rc = tail_last_line(fd, t->stream, &seq, hash, &torn);
-		close(fd);
-		if (rc == 1 && seq > t->seq) {
-			t->seq = seq;
-			memcpy(t->prev_hash, hash, sizeof(hash));
-		}
+		tm_recover_file(t, dirfd(d), de->d_name);
 	}
+out:
 	closedir(d);
 	return 0;
 }

@@ -94,7 +94,7 @@ tail_last_line(int fd, const char *stream, uint64_t *seq,
     char hash[TELEMETRY_HASH_HEX], bool *torn)
 {
 	struct stat st;
-	size_t window = 64 * 1024, have, end, start;
+	size_t window = 16 * 1024, have, end, start;
 	off_t off;
 	ssize_t n;
 	char *buf = NULL, *nb;
