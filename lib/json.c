@@ -135,13 +135,18 @@ json_arr_end(struct json_buf *j)
 	return json_raw(j, "]", 1);
 }
 
-static int
-json_escape_u(struct json_buf *j, unsigned int cp)
+static char *
+json_escape_u(char *o, unsigned int cp)
 {
-	char esc[8];
+	static const char hex[] = "0123456789abcdef";
 
-	snprintf(esc, sizeof(esc), "\\u%04x", cp);
-	return json_raw(j, esc, 6);
+	*o++ = '\\';
+	*o++ = 'u';
+	*o++ = hex[(cp >> 12) & 0xf];
+	*o++ = hex[(cp >> 8) & 0xf];
+	*o++ = hex[(cp >> 4) & 0xf];
+	*o++ = hex[cp & 0xf];
+	return o;
 }
 
 /* Length of the well-formed UTF-8 sequence at s[0..len), or 0 when it is
@@ -193,58 +198,64 @@ int
 json_str(struct json_buf *j, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run, n, bad;
+	size_t i = 0, n, bad;
 	unsigned int cp;
-	const char *short_esc;
+	char *o;
 
-	if (json_sep(j) == -1 || json_raw(j, "\"", 1) == -1)
+	/* Room for the worst case once (every byte a 6-byte \u escape), then
+	 * write without further checks: this is the hot path of every line. */
+	if (len > (SIZE_MAX / 2 - 2) / 6) {
+		j->err = ENOMEM;
+		errno = ENOMEM;
 		return -1;
+	}
+	if (json_sep(j) == -1 || json_reserve(j, len * 6 + 2) == -1)
+		return -1;
+	o = j->data + j->len;
+	*o++ = '"';
 	while (i < len) {
-		/* Copy plain ASCII in runs: the common case. */
-		for (run = i; run < len && s[run] >= 0x20 && s[run] < 0x7f &&
-		    s[run] != '"' && s[run] != '\\'; run++)
-			;
-		if (run > i && json_raw(j, str + i, run - i) == -1)
-			return -1;
-		i = run;
-		if (i >= len)
-			break;
-		if (s[i] < 0x80) {
-			switch (s[i]) {
-			case '"':  short_esc = "\\\""; break;
-			case '\\': short_esc = "\\\\"; break;
-			case '\n': short_esc = "\\n"; break;
-			case '\r': short_esc = "\\r"; break;
-			case '\t': short_esc = "\\t"; break;
-			case '\b': short_esc = "\\b"; break;
-			case '\f': short_esc = "\\f"; break;
-			default:   short_esc = NULL; break;
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			*o++ = '\\';
+			switch (c) {
+			case '"':  *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			case '\b': *o++ = 'b'; break;
+			case '\f': *o++ = 'f'; break;
+			default:   o = json_escape_u(o - 1, c); break;
 			}
-			if (short_esc != NULL) {
-				if (json_raw(j, short_esc, 2) == -1)
-					return -1;
-			} else if (json_escape_u(j, s[i]) == -1)
-				return -1;
 			i++;
 			continue;
 		}
 		n = json_utf8_seq(s + i, len - i, &cp, &bad);
 		if (n == 0) {
-			if (json_raw(j, "\xef\xbf\xbd", 3) == -1)
-				return -1;
+			memcpy(o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
 			i += bad;
 			continue;
 		}
 		/* C1 controls and the Unicode line/paragraph separators are
 		 * valid JSON, but some line splitters break on them. */
-		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
-			if (json_escape_u(j, cp) == -1)
-				return -1;
-		} else if (json_raw(j, str + i, n) == -1)
-			return -1;
+		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+			o = json_escape_u(o, cp);
+		else {
+			memcpy(o, str + i, n);
+			o += n;
+		}
 		i += n;
 	}
-	return json_raw(j, "\"", 1);
+	*o++ = '"';
+	j->len = (size_t)(o - j->data);
+	return 0;
 }
 
 int
