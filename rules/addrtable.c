@@ -13,8 +13,11 @@
 #include "addrtable.h"
 #include "policy.h"
 
+/* An address as two 64-bit halves in host order, most significant first,
+ * so that masking to a prefix is two shifts. IPv4 sits in the top 32 bits
+ * of `hi`; the family is part of the key. */
 struct addr_entry {
-	uint8_t		bytes[16];	/* masked address, network order */
+	uint64_t	hi, lo;
 	uint32_t	rule;
 	uint32_t	ports;
 	uint8_t		len;
@@ -24,25 +27,44 @@ struct addr_entry {
 };
 
 static void
-mask_bytes(const uint8_t *in, size_t size, unsigned len, uint8_t out[16])
+key_from_bytes(const uint8_t *b, unsigned fam, uint64_t *hi, uint64_t *lo)
 {
-	size_t i;
+	unsigned i;
 
-	memset(out, 0, 16);
-	for (i = 0; i < size && len >= 8; i++, len -= 8)
-		out[i] = in[i];
-	if (i < size && len > 0)
-		out[i] = in[i] & (uint8_t)(0xff << (8 - len));
+	*hi = *lo = 0;
+	if (fam == 4) {
+		for (i = 0; i < 4; i++)
+			*hi |= (uint64_t)b[i] << (56 - 8 * i);
+		return;
+	}
+	for (i = 0; i < 8; i++) {
+		*hi |= (uint64_t)b[i] << (56 - 8 * i);
+		*lo |= (uint64_t)b[8 + i] << (56 - 8 * i);
+	}
 }
 
-static uint64_t
-addr_hash(const uint8_t b[16], unsigned len, unsigned fam)
+static inline uint64_t
+top_bits(uint64_t v, unsigned n)
 {
-	uint64_t x, y, h;
+	return n == 0 ? 0 : n >= 64 ? v : v & (~0ULL << (64 - n));
+}
 
-	memcpy(&x, b, 8);
-	memcpy(&y, b + 8, 8);
-	h = x * 0x9e3779b97f4a7c15ULL ^ (y + len + (fam << 8)) * 0xc2b2ae3d27d4eb4fULL;
+static inline void
+key_mask(uint64_t *hi, uint64_t *lo, unsigned len)
+{
+	if (len <= 64) {
+		*hi = top_bits(*hi, len);
+		*lo = 0;
+	} else
+		*lo = top_bits(*lo, len - 64);
+}
+
+static inline uint64_t
+addr_hash(uint64_t hi, uint64_t lo, unsigned len, unsigned fam)
+{
+	uint64_t h;
+
+	h = hi * 0x9e3779b97f4a7c15ULL ^ (lo + len + (fam << 8)) * 0xc2b2ae3d27d4eb4fULL;
 	h ^= h >> 31;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
@@ -91,15 +113,16 @@ addrtable_build(struct addrtable *t, const struct addr_key *keys, size_t n)
 	for (i = 0; i < n; i++) {
 		const struct addr_key *k = &keys[i];
 		unsigned fam = k->cidr.addr.family == AF_INET ? 4 : 6;
-		uint8_t b[16];
+		uint64_t hi, lo;
 		bool dead = false;
 		struct addr_entry *e;
 
-		mask_bytes(k->cidr.addr.u.bytes, fam == 4 ? 4 : 16, k->cidr.len, b);
-		for (s = addr_hash(b, k->cidr.len, fam) & t->mask;
+		key_from_bytes(k->cidr.addr.u.bytes, fam, &hi, &lo);
+		key_mask(&hi, &lo, k->cidr.len);
+		for (s = addr_hash(hi, lo, k->cidr.len, fam) & t->mask;
 		    (e = &t->slots[s])->family != 0; s = (s + 1) & t->mask) {
 			if (e->family == fam && e->len == k->cidr.len &&
-			    memcmp(e->bytes, b, 16) == 0 &&
+			    e->hi == hi && e->lo == lo &&
 			    (e->protos & k->protos) == k->protos &&
 			    (e->ports == k->ports || e->ports == PORTSET_ANY)) {
 				dead = true;
@@ -108,7 +131,8 @@ addrtable_build(struct addrtable *t, const struct addr_key *keys, size_t n)
 		}
 		if (dead)
 			continue;
-		memcpy(e->bytes, b, 16);
+		e->hi = hi;
+		e->lo = lo;
 		e->rule = k->rule;
 		e->ports = k->ports;
 		e->len = k->cidr.len;
@@ -145,8 +169,8 @@ addrtable_lookup(const struct addrtable *t, const struct portset_table *ports,
 	const struct addr_entry *e;
 	unsigned fam, nlens, i;
 	uint32_t best = ADDRTABLE_NONE;
-	uint8_t b[16];
-	size_t s, size;
+	uint64_t qhi, qlo, hi, lo;
+	size_t s, slot[129];
 
 	if (t->slots == NULL)
 		return ADDRTABLE_NONE;
@@ -162,16 +186,26 @@ addrtable_lookup(const struct addrtable *t, const struct portset_table *ports,
 		}
 	} else
 		return ADDRTABLE_NONE;
-	size = fam == 4 ? 4 : 16;
+	key_from_bytes(src, fam, &qhi, &qlo);
 	lens = fam == 4 ? t->lens4 : t->lens6;
 	nlens = fam == 4 ? t->nlens4 : t->nlens6;
+	/* Hash every prefix and start its slot load first: the probes then
+	 * wait for memory together instead of one after another. */
 	for (i = 0; i < nlens; i++) {
-		mask_bytes(src, size, lens[i], b);
-		for (s = addr_hash(b, lens[i], fam) & t->mask;
-		    (e = &t->slots[s])->family != 0; s = (s + 1) & t->mask) {
-			if (e->family == fam && e->len == lens[i] &&
-			    memcmp(e->bytes, b, 16) == 0 &&
-			    entry_accepts(e, ports, proto, port)) {
+		hi = qhi;
+		lo = qlo;
+		key_mask(&hi, &lo, lens[i]);
+		slot[i] = addr_hash(hi, lo, lens[i], fam) & t->mask;
+		__builtin_prefetch(&t->slots[slot[i]]);
+	}
+	for (i = 0; i < nlens; i++) {
+		hi = qhi;
+		lo = qlo;
+		key_mask(&hi, &lo, lens[i]);
+		for (s = slot[i]; (e = &t->slots[s])->family != 0;
+		    s = (s + 1) & t->mask) {
+			if (e->hi == hi && e->lo == lo && e->len == lens[i] &&
+			    e->family == fam && entry_accepts(e, ports, proto, port)) {
 				if (e->rule < best) {
 					best = e->rule;
 					*action = e->action;
