@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <cmocka.h>
 
@@ -195,6 +196,17 @@ static const struct match_case addr_cases[] = {
 	{ "allow 2001:db8::/33", "2001:db8:7fff:ffff:ffff:ffff:ffff:ffff", TCP, 443, ALLOW, 1 },
 	{ "allow 2001:db8::/33", "2001:db8:8000::", TCP, 443, DENY, 0 },
 	{ "allow 2001:db8::/33", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", TCP, 443, DENY, 0 },
+	/* Prefix lengths around the middle of an IPv6 address. */
+	{ "allow 2001:db8:0:1::/64", "2001:db8:0:1:ffff:ffff:ffff:ffff", TCP, 443, ALLOW, 1 },
+	{ "allow 2001:db8:0:1::/64", "2001:db8:0:2::", TCP, 443, DENY, 0 },
+	{ "allow 2001:db8:0:1::/64", "2001:db8:0:0:ffff:ffff:ffff:ffff", TCP, 443, DENY, 0 },
+	{ "allow 2001:db8:0:1::/65", "2001:db8:0:1:7fff:ffff:ffff:ffff", TCP, 443, ALLOW, 1 },
+	{ "allow 2001:db8:0:1::/65", "2001:db8:0:1:8000::", TCP, 443, DENY, 0 },
+	{ "allow 2001:db8::/63", "2001:db8:0:1:ffff::", TCP, 443, ALLOW, 1 },
+	{ "allow 2001:db8::/63", "2001:db8:0:2::", TCP, 443, DENY, 0 },
+	{ "allow 2001:db8::1:0:0:0/80", "2001:db8::1:0:ffff:ffff", TCP, 443, ALLOW, 1 },
+	{ "allow 2001:db8::1:0:0:0/80", "2001:db8:0:0:2::", TCP, 443, DENY, 0 },
+	{ "allow 2001:db8::1:0:0:0/80", "2001:db8:0:1:1::", TCP, 443, DENY, 0 },
 	/* IPv4-mapped IPv6 in a rule is the IPv4 address. */
 	{ "allow ::ffff:198.18.0.1", "198.18.0.1", TCP, 443, ALLOW, 1 },
 	{ "allow ::ffff:198.18.0.0/120", "198.18.0.255", TCP, 443, ALLOW, 1 },
@@ -465,6 +477,72 @@ test_match_random_addrs(void **state)
 	free(text);
 }
 
+/* IPv6 prefixes of lengths 52..76, across the middle of the address. */
+static void
+test_match_random_addrs6(void **state)
+{
+	uint64_t seed = 0x853c49e6748fea9bULL;
+	const unsigned __int128 base = (unsigned __int128)0x20010db800000000ULL << 64;
+	char *text, buf[INET6_ADDRSTRLEN];
+	size_t round;
+
+	text = malloc(1 << 16);
+	assert_non_null(text);
+	for (round = 0; round < 200; round++) {
+		unsigned __int128 net[30], mask[30];
+		unsigned len[30];
+		size_t n = 1 + rnd(&seed) % 30, i, o = 0, k;
+		struct policy *p;
+
+		for (i = 0; i < n; i++) {
+			uint8_t b[16];
+			struct ag_addr a;
+			unsigned j;
+
+			len[i] = 52 + rnd(&seed) % 25;
+			mask[i] = ~(unsigned __int128)0 << (128 - len[i]);
+			net[i] = (base | ((unsigned __int128)(rnd(&seed) & 0xfff) << 52)) & mask[i];
+			for (j = 0; j < 16; j++)
+				b[j] = (uint8_t)(net[i] >> (120 - 8 * j));
+			addr_from_v6(b, &a);
+			o += (size_t)sprintf(text + o, "%s %s/%u\n",
+			    i % 2 ? "deny" : "allow", addr_format(&a, buf, sizeof(buf)),
+			    len[i]);
+		}
+		p = policy_load_buffer("r6.rules", NULL, text, o, NULL,
+		    fail_on_error, NULL);
+		assert_non_null(p);
+		for (k = 0; k < 100; k++) {
+			unsigned __int128 q = base |
+			    ((unsigned __int128)(rnd(&seed) & 0xfff) << 52) |
+			    (rnd(&seed) & 0xfffffffffffffULL);
+			struct policy_verdict v;
+			struct ag_addr a;
+			uint8_t b[16];
+			size_t want = n;
+			unsigned j;
+
+			for (i = 0; i < n; i++)
+				if (((q ^ net[i]) & mask[i]) == 0) {
+					want = i;
+					break;
+				}
+			for (j = 0; j < 16; j++)
+				b[j] = (uint8_t)(q >> (120 - 8 * j));
+			addr_from_v6(b, &a);
+			v = policy_match_addr(p, &a, TCP, 80);
+			if (want == n)
+				assert_null(v.rule);
+			else {
+				assert_non_null(v.rule);
+				assert_int_equal(policy_rule_line(v.rule), want + 1);
+			}
+		}
+		policy_unref(p);
+	}
+	free(text);
+}
+
 int
 main(void)
 {
@@ -475,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_match_bad_proto),
 		cmocka_unit_test(test_match_random_vs_reference),
 		cmocka_unit_test(test_match_random_addrs),
+		cmocka_unit_test(test_match_random_addrs6),
 	};
 
 	return cmocka_run_group_tests_name("policy_match", tests, NULL, NULL);
