@@ -9,3 +9,4 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 
 include fuzz/canon.mk
 include fuzz/policy.mk
+include fuzz/telemetry.mk
