@@ -256,6 +256,7 @@ log_follow_wait(int sfd, int ifd)
 	struct pollfd pfd[2];
 	char buf[4096];
 
+	memset(pfd, 0, sizeof(pfd));
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = ifd;
