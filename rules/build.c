@@ -245,6 +245,11 @@ build_finish(struct policy_build *b)
 
 	if (b->fail != 0 || b->errors > 0) {
 		saved = b->fail != 0 ? b->fail : EINVAL;
+		/* A resource limit stopped the parser: say so, since a NULL
+		 * policy must always come with a reason. */
+		if (b->fail != 0 && p != NULL && p->nfiles > 0)
+			build_error(b, 0, 0, 0, "cannot load policy: %s",
+			    strerror(b->fail));
 		build_abort(b);
 		errno = saved;
 		return NULL;

@@ -35,34 +35,34 @@ read_file(const char *path, char **out, size_t *outlen)
 	char *buf = NULL;
 	size_t len = 0, cap;
 	ssize_t n;
-	int fd, saved;
+	int fd, saved, ret = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
-		goto fail;
+		goto out;
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
-		goto fail;
+		goto out;
 	}
 	if ((unsigned long long)st.st_size > POLICY_FILE_MAX) {
 		errno = EFBIG;
-		goto fail;
+		goto out;
 	}
 	/* Regular files are read in one go; others until EOF. */
 	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
 	if ((buf = malloc(cap)) == NULL)
-		goto fail;
+		goto out;
 	for (;;) {
 		if (len == cap) {
 			char *nb;
 
 			if (cap >= POLICY_FILE_MAX) {
 				errno = EFBIG;
-				goto fail;
+				goto out;
 			}
 			if ((nb = realloc(buf, cap * 2)) == NULL)
-				goto fail;
+				goto out;
 			buf = nb;
 			cap *= 2;
 		}
@@ -70,21 +70,22 @@ read_file(const char *path, char **out, size_t *outlen)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
-			goto fail;
-		if (n == 0)
+			goto out;
+		if (n == 0) {
+			*out = buf;
+			*outlen = len;
+			buf = NULL;
+			ret = 0;
 			break;
+		}
 		len += (size_t)n;
 	}
-	close(fd);
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
+out:
 	saved = errno;
 	free(buf);
 	close(fd);
 	errno = saved;
-	return -1;
+	return ret;
 }
 
 /* dir of `label` (or basedir at the top of a buffer) joined with `path`. */
