@@ -6,6 +6,8 @@
 #ifndef AG_CTL_H
 #define AG_CTL_H
 
+struct ag_conf;
+
 /* Exit statuses every subcommand uses. */
 #define CTL_EXIT_OK	 0
 #define CTL_EXIT_FAIL	 1	/* findings: invalid policy, broken chain, denied */
@@ -17,10 +19,13 @@ struct ctl_env {
 	const char	*policy_dir;	/* named policies: NAME.rules */
 	const char	*run_dir;	/* runtime state: tasks/, control socket */
 	const char	*state_dir;	/* approvals and other state that outlives restarts */
+	const struct ag_conf *conf;	/* every setting of agentgate.conf, flags applied */
 };
 
 int cmd_policy(int argc, char **argv, const struct ctl_env *env);
 int cmd_log(int argc, char **argv, const struct ctl_env *env);
 int cmd_report(int argc, char **argv, const struct ctl_env *env);
+int cmd_task(int argc, char **argv, const struct ctl_env *env);
+int cmd_gateway(int argc, char **argv, const struct ctl_env *env);
 
 #endif

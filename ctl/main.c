@@ -134,6 +134,7 @@ main(int argc, char **argv)
 	env.policy_dir = flag_policy ? flag_policy : conf.policy_dir;
 	env.run_dir = flag_run ? flag_run : conf.run_dir;
 	env.state_dir = flag_state ? flag_state : conf.state_dir;
+	env.conf = &conf;
 	optind = 0;	/* each command parses its own options afresh */
 	status = commands[i].run(argc, argv, &env);
 out:

@@ -10,3 +10,6 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 include fuzz/canon.mk
 include fuzz/policy.mk
 include fuzz/telemetry.mk
+include fuzz/tls.mk
+include fuzz/http.mk
+include fuzz/dns.mk

@@ -9,3 +9,7 @@ include tests/unit/rules.mk
 include tests/unit/telemetry.mk
 include tests/unit/ctl.mk
 include tests/integration.mk
+include tests/unit/tls.mk
+include tests/unit/http.mk
+include tests/unit/dns.mk
+include tests/unit/registry.mk

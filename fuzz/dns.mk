@@ -1,0 +1,1 @@
+# Fuzz target dns (see fuzz/local.mk).

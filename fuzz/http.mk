@@ -1,0 +1,1 @@
+# Fuzz target http (see fuzz/local.mk).

@@ -1,0 +1,1 @@
+# Fuzz target tls (see fuzz/local.mk).

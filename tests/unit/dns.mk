@@ -1,0 +1,1 @@
+# Unit tests for dns (see tests/local.mk).

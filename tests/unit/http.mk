@@ -1,0 +1,1 @@
+# Unit tests for http (see tests/local.mk).

@@ -1,0 +1,1 @@
+# Unit tests for registry (see tests/local.mk).

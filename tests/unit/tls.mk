@@ -1,0 +1,1 @@
+# Unit tests for tls (see tests/local.mk).
