@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "addr.h"
+#include "canon.h"
 #include "policy.h"
 
 #define TCP	POLICY_PROTO_TCP
@@ -263,6 +264,45 @@ test_match_addrs(void **state)
 		check(c, policy_match_addr(p, &a, c->proto, c->port));
 		policy_unref(p);
 	}
+}
+
+/* Names of up to 127 labels: depths past 63 share one bit of the depth
+ * masks and must still be found. */
+static void
+test_match_deep_names(void **state)
+{
+	char q[CANON_NAME_MAX + 1], rule[600];
+	struct policy_verdict v;
+	struct policy *p;
+	unsigned i;
+
+	/* q = "a.a. ... .a" with 127 labels (253 bytes). */
+	for (i = 0; i < 253; i++)
+		q[i] = i % 2 ? '.' : 'a';
+	q[253] = '\0';
+	for (i = 0; i < 127; i++) {
+		/* Any proper suffix as a wildcard matches; the name itself
+		 * exact. */
+		if (i > 0) {
+			snprintf(rule, sizeof(rule), "deny b.c\nallow *.%s\n", q + 2 * (127 - i));
+			p = policy_load_buffer("d.rules", NULL, rule, strlen(rule),
+			    NULL, fail_on_error, NULL);
+			v = policy_match_name(p, q, TCP, 443);
+			if (v.rule == NULL || policy_rule_line(v.rule) != 2)
+				fail_msg("wildcard of %u labels missed", i);
+			v = policy_match_name(p, q + 2 * (127 - i), TCP, 443);
+			assert_null(v.rule);
+			policy_unref(p);
+		}
+	}
+	snprintf(rule, sizeof(rule), "deny b.c\nask %s\n", q);
+	p = policy_load_buffer("d.rules", NULL, rule, strlen(rule), NULL,
+	    fail_on_error, NULL);
+	v = policy_match_name(p, q, TCP, 443);
+	assert_int_equal(v.action, ASK);
+	v = policy_match_name(p, q + 2, TCP, 443);
+	assert_null(v.rule);
+	policy_unref(p);
 }
 
 /* A hand-built IPv4-mapped query is judged as the IPv4 address. */
@@ -549,6 +589,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_names),
 		cmocka_unit_test(test_match_addrs),
+		cmocka_unit_test(test_match_deep_names),
 		cmocka_unit_test(test_match_mapped_query),
 		cmocka_unit_test(test_match_bad_proto),
 		cmocka_unit_test(test_match_random_vs_reference),
