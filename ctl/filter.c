@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "units.h"
 #include "logread.h"
 
 const char *const filter_event_kinds[] = {
@@ -126,39 +127,21 @@ bad:
 int
 time_parse_arg(const char *s, ag_usec now, ag_usec *out)
 {
-	static const struct {
-		char	unit;
-		int64_t	sec;
-	} units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-		{ 'w', 7 * 86400 },
-	};
-	unsigned long long v;
-	char *end;
-	size_t i, len = strlen(s);
+	uint64_t ms;
 
-	if (len >= 2 && isdigit((unsigned char)s[0]) &&
-	    !isdigit((unsigned char)s[len - 1]) &&
-	    strspn(s, "0123456789") == len - 1) {
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno != 0)
+	/* A duration ("90m", "3d") counts back from now; anything else must be
+	 * an RFC 3339 time. Durations are parsed as the settings file does. */
+	if (units_duration_ms(s, &ms) == 0) {
+		if (ms > (uint64_t)(INT64_MAX / 1000)) {
+			errno = ERANGE;
 			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			if (units[i].unit != s[len - 1])
-				continue;
-			if (v > (unsigned long long)(INT64_MAX / 1000000 /
-			    units[i].sec)) {
-				errno = ERANGE;
-				return -1;
-			}
-			*out = now - (ag_usec)v * units[i].sec * 1000000;
-			return 0;
 		}
-		errno = EINVAL;
-		return -1;
+		*out = now - (ag_usec)ms * 1000;
+		return 0;
 	}
-	return time_parse_rfc3339(s, len, out);
+	if (errno == ERANGE)
+		return -1;
+	return time_parse_rfc3339(s, strlen(s), out);
 }
 
 const char *

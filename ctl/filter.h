@@ -27,7 +27,8 @@ int	time_parse_rfc3339(const char *s, size_t len, ag_usec *out);
 
 /*
  * A --since/--until argument: RFC 3339, or a duration before `now` written
- * as a positive integer and one unit s, m, h, d, w ("90m", "3d").
+ * as units_duration_ms() reads it: an integer and one unit ms, s, m, h, d,
+ * w ("90m", "3d").
  * Returns 0, or -1 with errno EINVAL (ERANGE when it overflows).
  */
 int	time_parse_arg(const char *s, ag_usec now, ag_usec *out);
