@@ -30,6 +30,7 @@ struct backlog_entry {
 	char		*body;
 	size_t		 len;
 	uint64_t	 lost_before;
+	struct timespec	 ts;		/* the body's @timestamp */
 };
 
 struct telemetry {
@@ -61,6 +62,11 @@ struct telemetry {
 	char			 rot_stamp[20];
 	unsigned int		 rot_n;
 
+	/* Time order in a stream is line order: events are stamped under the
+	 * lock, never before the previous stamp, and log-opened takes the time
+	 * of the line written before it. */
+	struct timespec		 stamped_ts;	/* last @timestamp given to an event */
+	struct timespec		 written_ts;	/* @timestamp of the last line written */
 	uint64_t		 seq;		/* last seq written */
 	char			 prev_hash[TELEMETRY_HASH_HEX];
 
@@ -76,7 +82,8 @@ struct telemetry {
 	EVP_MD_CTX		*md_ctx;
 };
 
-static int	tm_write_body(struct telemetry *, const char *, size_t, uint64_t, bool);
+static int	tm_write_body(struct telemetry *, const char *, size_t, uint64_t,
+		    const struct timespec *, bool);
 
 void
 telemetry_config_init(struct telemetry_config *cfg)
@@ -204,13 +211,17 @@ tm_ensure_file(struct telemetry *t)
 	if (t->opened_logged)
 		return 0;
 	event_init(&ev, EVENT_LOG_OPENED);
+	if (t->written_ts.tv_sec != 0 || t->written_ts.tv_nsec != 0)
+		ev.ts = t->written_ts;
+	else
+		clock_gettime(CLOCK_REALTIME, &ev.ts);
 	ev.log_reason = t->open_reason;
 	ev.log_previous_file = t->prev_file[0] != '\0' ? t->prev_file : NULL;
 	ev.log_repaired = t->repaired;
 	json_reset(&t->aux);
 	if (event_serialize(&ev, &stamp, &t->aux) == -1)
 		return -1;
-	if (tm_write_body(t, t->aux.data, t->aux.len, 0, false) == -1)
+	if (tm_write_body(t, t->aux.data, t->aux.len, 0, &ev.ts, false) == -1)
 		return -1;
 	t->opened_logged = true;
 	t->repaired = false;
@@ -316,7 +327,7 @@ tm_rotation_due(struct telemetry *t, size_t len)
  * trigger rotation) rather than log-opened. */
 static int
 tm_write_body(struct telemetry *t, const char *body, size_t len,
-    uint64_t lost, bool is_event)
+    uint64_t lost, const struct timespec *ts, bool is_event)
 {
 	struct event_stamp stamp = { NULL, NULL, t->stream, t->seq + 1,
 	    t->prev_hash, lost };
@@ -342,6 +353,7 @@ tm_write_body(struct telemetry *t, const char *body, size_t len,
 	if (tm_write_line(t, t->line.data, t->line.len) == -1)
 		return -1;
 	t->seq++;
+	t->written_ts = *ts;
 	memcpy(t->prev_hash, hash, sizeof(hash));
 	t->size += t->line.len;
 	t->dirty = true;
@@ -363,7 +375,7 @@ tm_flush(struct telemetry *t)
 
 	while (t->q_count > 0) {
 		e = &t->q[t->q_head];
-		if (tm_write_body(t, e->body, e->len, e->lost_before, true) == -1)
+		if (tm_write_body(t, e->body, e->len, e->lost_before, &e->ts, true) == -1)
 			return -1;
 		free(e->body);
 		e->body = NULL;
@@ -374,7 +386,8 @@ tm_flush(struct telemetry *t)
 }
 
 static enum telemetry_result
-tm_enqueue(struct telemetry *t, const char *body, size_t len)
+tm_enqueue(struct telemetry *t, const char *body, size_t len,
+    const struct timespec *ts)
 {
 	struct backlog_entry *e;
 
@@ -392,6 +405,7 @@ tm_enqueue(struct telemetry *t, const char *body, size_t len)
 	}
 	memcpy(e->body, body, len);
 	e->len = len;
+	e->ts = *ts;
 	e->lost_before = t->lost_pending;
 	t->lost_pending = 0;
 	t->q_count++;
@@ -427,6 +441,20 @@ telemetry_emit(struct telemetry *t, const struct ag_event *ev)
 	}
 
 	pthread_mutex_lock(&t->mu);
+	if (e->ts.tv_sec == 0 && e->ts.tv_nsec == 0) {
+		/* "When emitted", but never before the previous event of this
+		 * stream, even if the clock steps back. */
+		if (e != &copy) {
+			copy = *ev;
+			e = &copy;
+		}
+		clock_gettime(CLOCK_REALTIME, &copy.ts);
+		if (copy.ts.tv_sec < t->stamped_ts.tv_sec ||
+		    (copy.ts.tv_sec == t->stamped_ts.tv_sec &&
+		    copy.ts.tv_nsec < t->stamped_ts.tv_nsec))
+			copy.ts = t->stamped_ts;
+		t->stamped_ts = copy.ts;
+	}
 	json_reset(&t->body);
 	if (event_serialize(e, &stamp, &t->body) == -1) {
 		t->lost_pending++;
@@ -435,14 +463,15 @@ telemetry_emit(struct telemetry *t, const struct ag_event *ev)
 		goto out;
 	}
 	if (tm_flush(t) == 0 &&
-	    tm_write_body(t, t->body.data, t->body.len, t->lost_pending, true) == 0) {
+	    tm_write_body(t, t->body.data, t->body.len, t->lost_pending, &e->ts,
+	    true) == 0) {
 		t->lost_pending = 0;
 		tm_set_failing(t, false, 0);
 		res = TELEMETRY_WRITTEN;
 		goto out;
 	}
 	tm_set_failing(t, true, errno);
-	res = tm_enqueue(t, t->body.data, t->body.len);
+	res = tm_enqueue(t, t->body.data, t->body.len, &e->ts);
 out:
 	pthread_mutex_unlock(&t->mu);
 	return res;

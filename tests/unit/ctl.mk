@@ -23,3 +23,10 @@ tests_unit_test_logread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ctl
 tests_unit_test_logread_LDADD = $(CTLLOG_LIBS) $(UNIT_LIBS)
 TESTS += tests/log/log.test.sh
 EXTRA_DIST += tests/log/log.test.sh tests/log/logfix.py
+
+# The telemetry library and agentgatectl log together (tests/log/emit writes).
+check_PROGRAMS += tests/log/emit
+tests_log_emit_SOURCES = tests/log/emit.c
+tests_log_emit_LDADD = $(AG_LIBS)
+TESTS += tests/log/writer.test.sh
+EXTRA_DIST += tests/log/writer.test.sh
