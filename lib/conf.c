@@ -177,17 +177,144 @@ set_on_failure(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
 	return 0;
 }
 
+/* sandbox-pool4 / sandbox-pool6 CIDR: a whole-space pool would take the
+ * gateway's own upstream traffic for sandbox traffic, so /0 is refused. */
+static int
+set_pool(struct conf_ctx *x, struct ag_cidr *slot, const char *value, int family)
+{
+	struct ag_cidr c;
+
+	if (cidr_parse(value, &c) == -1 || c.addr.family != family || c.len == 0) {
+		conf_error(x, "bad %s prefix '%s' (ADDRESS/LENGTH, length 1 to %d, no host bits)",
+		    family == AF_INET ? "IPv4" : "IPv6", value, family == AF_INET ? 32 : 128);
+		return -1;
+	}
+	*slot = c;
+	return 0;
+}
+
+static int
+set_pool4(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_pool(x, &c->sandbox_pool4, w[1], AF_INET);
+}
+
+static int
+set_pool6(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_pool(x, &c->sandbox_pool6, w[1], AF_INET6);
+}
+
+/* A decimal number lo..hi, digits only (no sign, no spaces, no base prefix). */
+static int
+parse_number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+set_port(struct conf_ctx *x, uint16_t *slot, const char *value)
+{
+	unsigned long v;
+
+	if (parse_number(value, 1, 65535, &v) == -1) {
+		conf_error(x, "bad port '%s' (1 to 65535)", value);
+		return -1;
+	}
+	*slot = (uint16_t)v;
+	return 0;
+}
+
+static int
+set_proxy_port(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_port(x, &c->proxy_port, w[1]);
+}
+
+static int
+set_proxy_explicit_port(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_port(x, &c->proxy_explicit_port, w[1]);
+}
+
+static int
+set_dns_port(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_port(x, &c->dns_port, w[1]);
+}
+
+/* nfq-queues N or N-M (queue numbers 0..65535, N <= M). */
+static int
+set_nfq_queues(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	char first[8];
+	const char *dash = strchr(w[1], '-');
+	unsigned long a, b;
+	size_t len = dash ? (size_t)(dash - w[1]) : strlen(w[1]);
+
+	if (len >= sizeof(first))
+		goto bad;
+	memcpy(first, w[1], len);
+	first[len] = '\0';
+	if (parse_number(first, 0, 65535, &a) == -1)
+		goto bad;
+	b = a;
+	if (dash != NULL && (parse_number(dash + 1, 0, 65535, &b) == -1 || b < a))
+		goto bad;
+	c->nfq_queue_first = (uint16_t)a;
+	c->nfq_queue_last = (uint16_t)b;
+	return 0;
+bad:
+	conf_error(x, "bad queues '%s' (N or N-M, 0 to 65535, N <= M)", w[1]);
+	return -1;
+}
+
+/* nfq enable | disable: whether agentgate-nfq judges what the proxy does
+ * not take; disabled, that traffic is dropped. */
+static int
+set_nfq(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	if (strcmp(w[1], "enable") == 0) {
+		c->nfq_enable = true;
+	} else if (strcmp(w[1], "disable") == 0) {
+		c->nfq_enable = false;
+	} else {
+		conf_error(x, "nfq takes 'enable' or 'disable'");
+		return -1;
+	}
+	return 0;
+}
+
 /* Sorted by key for bsearch; `min`/`max` count the words after the key. */
 static const struct conf_key {
 	const char	*key;
 	int		 min, max;
 	conf_setter	 set;
 } conf_keys[] = {
+	{ "dns-port",			1, 1, set_dns_port },
 	{ "geoip-asn",			1, 1, set_geoip_asn },
 	{ "geoip-country",		1, 1, set_geoip_country },
 	{ "log-dir",			1, 1, set_log_dir },
+	{ "nfq",			1, 1, set_nfq },
+	{ "nfq-queues",			1, 1, set_nfq_queues },
 	{ "policy-dir",			1, 1, set_policy_dir },
+	{ "proxy-explicit-port",	1, 1, set_proxy_explicit_port },
+	{ "proxy-port",			1, 1, set_proxy_port },
 	{ "run-dir",			1, 1, set_run_dir },
+	{ "sandbox-pool4",		1, 1, set_pool4 },
+	{ "sandbox-pool6",		1, 1, set_pool6 },
 	{ "state-dir",			1, 1, set_state_dir },
 	{ "telemetry-backlog",		1, 1, set_backlog },
 	{ "telemetry-fsync",		1, 2, set_fsync },
@@ -312,6 +439,19 @@ conf_init(struct ag_conf *c)
 		return -1;
 	}
 	c->telemetry.dir = c->log_dir;
+	/* Never routed (RFC 2544 benchmarking, a ULA): sandbox addresses can
+	 * not collide with anything real. */
+	if (cidr_parse(CONF_DEFAULT_POOL4, &c->sandbox_pool4) == -1 ||
+	    cidr_parse(CONF_DEFAULT_POOL6, &c->sandbox_pool6) == -1) {
+		conf_free(c);
+		errno = EINVAL;
+		return -1;
+	}
+	c->proxy_port = CONF_DEFAULT_PROXY_PORT;
+	c->proxy_explicit_port = CONF_DEFAULT_PROXY_EXPLICIT_PORT;
+	c->dns_port = CONF_DEFAULT_DNS_PORT;
+	c->nfq_queue_first = c->nfq_queue_last = 0;
+	c->nfq_enable = false;
 	return 0;
 }
 

@@ -7,7 +7,18 @@
 #ifndef AG_CONF_H
 #define AG_CONF_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
 #include "telemetry.h"
+
+/* Gateway defaults (docs/configuration.md). */
+#define CONF_DEFAULT_POOL4			"198.18.0.0/16"
+#define CONF_DEFAULT_POOL6			"fd00:a6e0::/48"
+#define CONF_DEFAULT_PROXY_PORT			3129
+#define CONF_DEFAULT_PROXY_EXPLICIT_PORT	3128
+#define CONF_DEFAULT_DNS_PORT			5353
 
 struct ag_conf {
 	char			*log_dir;	/* telemetry folder */
@@ -18,6 +29,17 @@ struct ag_conf {
 	char			*geoip_asn;	/* MaxMind ASN database, or NULL */
 	/* Writer settings; .dir points at log_dir, .geoip is left to the caller. */
 	struct telemetry_config	 telemetry;
+
+	/* Gateway (agentgatectl gateway, docs/gateway.md). Everything from a
+	 * pool is sandbox traffic; prefixes of length 0 are refused. */
+	struct ag_cidr		 sandbox_pool4;	/* AF_INET */
+	struct ag_cidr		 sandbox_pool6;	/* AF_INET6 */
+	uint16_t		 proxy_port;	/* transparent listener (REDIRECT) */
+	uint16_t		 proxy_explicit_port; /* HTTP CONNECT, absolute-URI */
+	uint16_t		 dns_port;	/* the DNS forwarder */
+	uint16_t		 nfq_queue_first; /* NFQUEUE numbers, first..last */
+	uint16_t		 nfq_queue_last;
+	bool			 nfq_enable;	/* false: other traffic is dropped */
 };
 
 /* Called once per problem, in file order; loading goes on to report all. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -148,6 +149,21 @@ test_defaults(void **state)
 	assert_int_equal(c.telemetry.fsync, TELEMETRY_FSYNC_INTERVAL);
 	assert_true(c.telemetry.fsync_interval_ms <= 1000);
 	assert_null(c.geoip_country);
+	/* Gateway: 198.18.0.0/16 and fd00:a6e0::/48, ports 3129/3128/5353,
+	 * queue 0, nfq off. */
+	assert_int_equal(c.sandbox_pool4.addr.family, AF_INET);
+	assert_memory_equal(c.sandbox_pool4.addr.u.bytes, "\xc6\x12\x00\x00", 4);
+	assert_int_equal(c.sandbox_pool4.len, 16);
+	assert_int_equal(c.sandbox_pool6.addr.family, AF_INET6);
+	assert_memory_equal(c.sandbox_pool6.addr.u.bytes,
+	    "\xfd\x00\xa6\xe0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(c.sandbox_pool6.len, 48);
+	assert_int_equal(c.proxy_port, 3129);
+	assert_int_equal(c.proxy_explicit_port, 3128);
+	assert_int_equal(c.dns_port, 5353);
+	assert_int_equal(c.nfq_queue_first, 0);
+	assert_int_equal(c.nfq_queue_last, 0);
+	assert_false(c.nfq_enable);
 	conf_free(&c);
 }
 
@@ -165,6 +181,13 @@ test_load_good(void **state)
 	    "telemetry-on-failure allow\n"
 	    "telemetry-backlog 500\n"
 	    "geoip-country /srv/geo/country.mmdb\n"
+	    "sandbox-pool4 10.99.0.0/20\n"
+	    "sandbox-pool6 fd00:1:2::/64\n"
+	    "proxy-port 65535\n"
+	    "proxy-explicit-port 8080\n"
+	    "dns-port 1\n"
+	    "nfq-queues 4-7\n"
+	    "nfq enable\n"
 	    "geoip-asn /srv/geo/asn.mmdb";	/* no final newline */
 	struct errs e = { .count = 0 };
 	struct ag_conf c;
@@ -185,6 +208,96 @@ test_load_good(void **state)
 	assert_int_equal(c.telemetry.backlog, 500);
 	assert_string_equal(c.geoip_country, "/srv/geo/country.mmdb");
 	assert_string_equal(c.geoip_asn, "/srv/geo/asn.mmdb");
+	assert_int_equal(c.sandbox_pool4.addr.family, AF_INET);
+	assert_memory_equal(c.sandbox_pool4.addr.u.bytes, "\x0a\x63\x00\x00", 4);
+	assert_int_equal(c.sandbox_pool4.len, 20);
+	assert_int_equal(c.sandbox_pool6.addr.family, AF_INET6);
+	assert_memory_equal(c.sandbox_pool6.addr.u.bytes,
+	    "\xfd\x00\x00\x01\x00\x02\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(c.sandbox_pool6.len, 64);
+	assert_int_equal(c.proxy_port, 65535);
+	assert_int_equal(c.proxy_explicit_port, 8080);
+	assert_int_equal(c.dns_port, 1);
+	assert_int_equal(c.nfq_queue_first, 4);
+	assert_int_equal(c.nfq_queue_last, 7);
+	assert_true(c.nfq_enable);
+	conf_free(&c);
+	unlink(path);
+	free(path);
+}
+
+/* One queue number alone means first == last. */
+static void
+test_load_one_queue(void **state)
+{
+	static const char body[] = "nfq-queues 12\nnfq disable\n";
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char *path = write_conf(body, sizeof(body) - 1);
+
+	assert_int_equal(conf_init(&c), 0);
+	c.nfq_enable = true;
+	assert_int_equal(conf_load(&c, path, collect, &e), 0);
+	assert_int_equal(c.nfq_queue_first, 12);
+	assert_int_equal(c.nfq_queue_last, 12);
+	assert_false(c.nfq_enable);
+	conf_free(&c);
+	unlink(path);
+	free(path);
+}
+
+/* Gateway settings that would make wrong or surprising rules. */
+static void
+test_load_gateway_errors(void **state)
+{
+	static const char body[] =
+	    "sandbox-pool4 fd00::/8\n"
+	    "sandbox-pool6 10.0.0.0/8\n"
+	    "sandbox-pool4 0.0.0.0/0\n"
+	    "sandbox-pool4 198.18.0.1/16\n"
+	    "sandbox-pool4 198.18.0.0/33\n"
+	    "sandbox-pool6 ::/0\n"
+	    "proxy-port 0\n"
+	    "proxy-port 65536\n"
+	    "dns-port +53\n"
+	    "proxy-explicit-port 0x50\n"
+	    "dns-port 123456\n"
+	    "nfq-queues 3-1\n"
+	    "nfq-queues 1-\n"
+	    "nfq-queues -1\n"
+	    "nfq-queues 65536\n"
+	    "nfq-queues 1-2-3\n"
+	    "nfq on\n"
+	    "nfq\n";
+	static const char want[] =
+	    "1: bad IPv4 prefix 'fd00::/8' (ADDRESS/LENGTH, length 1 to 32, no host bits)\n"
+	    "2: bad IPv6 prefix '10.0.0.0/8' (ADDRESS/LENGTH, length 1 to 128, no host bits)\n"
+	    "3: bad IPv4 prefix '0.0.0.0/0' (ADDRESS/LENGTH, length 1 to 32, no host bits)\n"
+	    "4: bad IPv4 prefix '198.18.0.1/16' (ADDRESS/LENGTH, length 1 to 32, no host bits)\n"
+	    "5: bad IPv4 prefix '198.18.0.0/33' (ADDRESS/LENGTH, length 1 to 32, no host bits)\n"
+	    "6: bad IPv6 prefix '::/0' (ADDRESS/LENGTH, length 1 to 128, no host bits)\n"
+	    "7: bad port '0' (1 to 65535)\n"
+	    "8: bad port '65536' (1 to 65535)\n"
+	    "9: bad port '+53' (1 to 65535)\n"
+	    "10: bad port '0x50' (1 to 65535)\n"
+	    "11: bad port '123456' (1 to 65535)\n"
+	    "12: bad queues '3-1' (N or N-M, 0 to 65535, N <= M)\n"
+	    "13: bad queues '1-' (N or N-M, 0 to 65535, N <= M)\n"
+	    "14: bad queues '-1' (N or N-M, 0 to 65535, N <= M)\n"
+	    "15: bad queues '65536' (N or N-M, 0 to 65535, N <= M)\n"
+	    "16: bad queues '1-2-3' (N or N-M, 0 to 65535, N <= M)\n"
+	    "17: nfq takes 'enable' or 'disable'\n"
+	    "18: nfq takes 1 value\n";
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char *path = write_conf(body, sizeof(body) - 1);
+
+	assert_int_equal(conf_init(&c), 0);
+	assert_int_equal(conf_load(&c, path, collect, &e), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(e.text, want);
+	assert_int_equal(c.sandbox_pool4.len, 16);
+	assert_int_equal(c.proxy_port, 3129);
 	conf_free(&c);
 	unlink(path);
 	free(path);
@@ -276,6 +389,8 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_one_queue),
+		cmocka_unit_test(test_load_gateway_errors),
 		cmocka_unit_test(test_load_missing),
 		cmocka_unit_test(test_long_line),
 	};
