@@ -14,3 +14,10 @@ ctl_libctllog_a_SOURCES = \
 	ctl/verify.c ctl/verify.h ctl/report.c
 ctl_libctllog_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 CTLLOG_LIBS = ctl/libctllog.a $(AG_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
+
+# agentgatectl gateway (docs/gateway.md): the rule text lives in a library
+# so that its unit test links the very object the program runs.
+noinst_LIBRARIES += ctl/libctlgw.a
+ctl_libctlgw_a_SOURCES = ctl/gateway_rules.c ctl/gateway_rules.h
+ctl_agentgatectl_SOURCES += ctl/gateway.c
+ctl_agentgatectl_LDADD += ctl/libctlgw.a $(AG_LIBS)

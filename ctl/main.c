@@ -21,6 +21,7 @@ struct ctl_command {
 
 /* Sorted by name; looked up exactly, never by prefix. */
 static const struct ctl_command commands[] = {
+	{ "gateway",	cmd_gateway,	"install, remove and show the gateway's firewall rules" },
 	{ "log",	cmd_log,	"query, follow and verify the egress telemetry" },
 	{ "policy",	cmd_policy,	"check policy files and explain verdicts" },
 	{ "report",	cmd_report,	"one task's compliance summary (Markdown or HTML)" },
