@@ -17,3 +17,4 @@ lib_libagentgate_a_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS) $(CRYPTO_CFLAGS) \
 # What a program needs to link libagentgate.a.
 AG_LIBS = lib/libagentgate.a $(IDN2_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) \
 	-lpthread
+lib_libagentgate_a_SOURCES += lib/tlshello.c lib/tlshello.h
