@@ -30,3 +30,11 @@ tests_log_emit_SOURCES = tests/log/emit.c
 tests_log_emit_LDADD = $(AG_LIBS)
 TESTS += tests/log/writer.test.sh
 EXTRA_DIST += tests/log/writer.test.sh
+
+# agentgatectl gateway: the rule text and status's comparison (no root).
+check_PROGRAMS += tests/unit/test_gateway_rules
+TESTS += tests/unit/test_gateway_rules
+tests_unit_test_gateway_rules_SOURCES = tests/unit/test_gateway_rules.c
+tests_unit_test_gateway_rules_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_gateway_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ctl
+tests_unit_test_gateway_rules_LDADD = ctl/libctlgw.a $(AG_LIBS) $(UNIT_LIBS)
