@@ -21,3 +21,4 @@ noinst_LIBRARIES += ctl/libctlgw.a
 ctl_libctlgw_a_SOURCES = ctl/gateway_rules.c ctl/gateway_rules.h
 ctl_agentgatectl_SOURCES += ctl/gateway.c
 ctl_agentgatectl_LDADD += ctl/libctlgw.a $(AG_LIBS)
+ctl_agentgatectl_SOURCES += ctl/task.c

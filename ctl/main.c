@@ -25,6 +25,7 @@ static const struct ctl_command commands[] = {
 	{ "log",	cmd_log,	"query, follow and verify the egress telemetry" },
 	{ "policy",	cmd_policy,	"check policy files and explain verdicts" },
 	{ "report",	cmd_report,	"one task's compliance summary (Markdown or HTML)" },
+	{ "task",	cmd_task,	"register, list and prune sandbox tasks (source address -> policy)" },
 };
 
 static void

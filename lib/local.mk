@@ -18,3 +18,6 @@ lib_libagentgate_a_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS) $(CRYPTO_CFLAGS) \
 AG_LIBS = lib/libagentgate.a $(IDN2_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) \
 	-lpthread
 lib_libagentgate_a_SOURCES += lib/tlshello.c lib/tlshello.h
+lib_libagentgate_a_SOURCES += lib/registry.c lib/registry_file.c lib/registry.h
+lib_libagentgate_a_CFLAGS += $(JSONC_CFLAGS)
+AG_LIBS += $(JSONC_LIBS)
