@@ -21,3 +21,4 @@ lib_libagentgate_a_SOURCES += lib/tlshello.c lib/tlshello.h
 lib_libagentgate_a_SOURCES += lib/registry.c lib/registry_file.c lib/registry.h
 lib_libagentgate_a_CFLAGS += $(JSONC_CFLAGS)
 AG_LIBS += $(JSONC_LIBS)
+lib_libagentgate_a_SOURCES += lib/httphead.c lib/httphead.h
