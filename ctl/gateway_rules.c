@@ -100,6 +100,11 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	snprintf(m, sizeof(m), "-p tcp -m addrtype --dst-type LOCAL -m tcp --dport %u",
 	    c->proxy_explicit_port);
 	out_rule(&o, "AGENTGATE-PRE", "-s", p, m, "explicit proxy reaches its listener", "RETURN");
+	/* Not redirected to the proxy: a connection to the gateway itself is
+	 * no egress, and AGENTGATE-IN drops it unless it is for a service. */
+	out_rule(&o, "AGENTGATE-PRE", "-s", p,
+	    "-p tcp -m addrtype --dst-type LOCAL -m tcp ! --dport 53",
+	    "TCP to the gateway itself is judged in AGENTGATE-IN", "RETURN");
 	snprintf(t, sizeof(t), "REDIRECT --to-ports %u", c->dns_port);
 	out_rule(&o, "AGENTGATE-PRE", "-s", p, "-p udp -m udp --dport 53",
 	    "every DNS query to the forwarder", t);

@@ -5,3 +5,6 @@ INTEGRATION_TESTS += tests/world/world.test.sh
 # build tree's tests/world, and a folder in EXTRA_DIST would ship them.
 EXTRA_DIST += tests/world/world.sh tests/world/tap.sh tests/world/echo.py \
 	tests/world/world-clean tests/world/world.test.sh
+# agentgatectl gateway up|down|status (docs/gateway.md).
+INTEGRATION_TESTS += tests/gateway/gateway.test.sh
+EXTRA_DIST += tests/gateway/gateway.test.sh
