@@ -13,3 +13,4 @@ include fuzz/telemetry.mk
 include fuzz/tls.mk
 include fuzz/http.mk
 include fuzz/dns.mk
+include fuzz/registry.mk
