@@ -33,6 +33,9 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+static void log_vwrite(int, const char *, va_list, int, int)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(int prio, const char *fmt, va_list ap, int with_errno, int saved_errno)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy_int.h"
+#include "registry.h"
 
 void
 policy_free(struct policy *p)
@@ -212,19 +213,8 @@ policy_proto_name(enum policy_proto p)
 bool
 policy_name_valid(const char *name)
 {
-	size_t i, len = strlen(name);
-
-	if (len == 0 || len > POLICY_NAME_MAX || strstr(name, "..") != NULL)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
+	/* One rule for policy names, shared with the task registry (lib). */
+	return registry_policy_name_valid(name);
 }
 
 int
