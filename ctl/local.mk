@@ -1,13 +1,16 @@
-# agentgatectl: the admin's and incident responder's tool.
+# agentgatectl: the admin's and incident responder's tool (docs/agentgatectl.md).
 sbin_PROGRAMS += ctl/agentgatectl
 ctl_agentgatectl_SOURCES = \
 	ctl/main.c ctl/ctl.h \
-	ctl/policy.c
-ctl_agentgatectl_LDADD = $(CTLLOG_LIBS) $(RULES_LIBS)
+	ctl/policy.c \
+	ctl/task.c \
+	ctl/gateway.c
+ctl_agentgatectl_LDADD = $(CTLLOG_LIBS) ctl/libctlgw.a $(RULES_LIBS)
 
-# log, log verify, report (docs/log.md): a library, so that unit tests
-# link the very objects the program runs.
-noinst_LIBRARIES += ctl/libctllog.a
+# log, log verify, report (docs/log.md) and the gateway's rule text
+# (docs/gateway.md) are libraries, so that unit tests link the very objects
+# the program runs.
+noinst_LIBRARIES += ctl/libctllog.a ctl/libctlgw.a
 ctl_libctllog_a_SOURCES = \
 	ctl/log.c ctl/logread.c ctl/logread.h ctl/logmerge.c \
 	ctl/filter.c ctl/filter.h ctl/logfmt.c ctl/logfmt.h \
@@ -15,10 +18,4 @@ ctl_libctllog_a_SOURCES = \
 ctl_libctllog_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 CTLLOG_LIBS = ctl/libctllog.a $(AG_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 
-# agentgatectl gateway (docs/gateway.md): the rule text lives in a library
-# so that its unit test links the very object the program runs.
-noinst_LIBRARIES += ctl/libctlgw.a
 ctl_libctlgw_a_SOURCES = ctl/gateway_rules.c ctl/gateway_rules.h
-ctl_agentgatectl_SOURCES += ctl/gateway.c
-ctl_agentgatectl_LDADD += ctl/libctlgw.a $(AG_LIBS)
-ctl_agentgatectl_SOURCES += ctl/task.c
