@@ -40,15 +40,12 @@ be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Take n bytes (dst may be NULL to skip) if the structure ending at lim has them. */
-static int
-cur_take(struct hs_cursor *c, size_t lim, uint8_t *dst, size_t n)
+/* Step over record headers while taking n bytes; the rare, split case. */
+static void
+cur_take_split(struct hs_cursor *c, uint8_t *dst, size_t n)
 {
 	size_t chunk;
 
-	if (lim < c->off || n > lim - c->off)
-		return -1;
-	c->off += n;
 	while (n > 0) {
 		if (c->pos == c->end) {
 			c->pos = c->end + REC_HDR;
@@ -64,21 +61,36 @@ cur_take(struct hs_cursor *c, size_t lim, uint8_t *dst, size_t n)
 		c->pos += chunk;
 		n -= chunk;
 	}
+}
+
+/* Take n bytes (dst may be NULL to skip) if the structure ending at lim has them. */
+static inline int
+cur_take(struct hs_cursor *c, size_t lim, uint8_t *dst, size_t n)
+{
+	if (lim < c->off || n > lim - c->off)
+		return -1;
+	c->off += n;
+	if (n < c->end - c->pos) {
+		if (dst != NULL)
+			memcpy(dst, c->buf + c->pos, n);
+		c->pos += n;
+	} else
+		cur_take_split(c, dst, n);
 	return 0;
 }
 
-static int
+static inline int
 cur_u8(struct hs_cursor *c, size_t lim, size_t *v)
 {
-	uint8_t b;
+	uint8_t b[1];
 
-	if (cur_take(c, lim, &b, 1) == -1)
+	if (cur_take(c, lim, b, 1) == -1)
 		return -1;
-	*v = b;
+	*v = b[0];
 	return 0;
 }
 
-static int
+static inline int
 cur_u16(struct hs_cursor *c, size_t lim, size_t *v)
 {
 	uint8_t b[2];
@@ -87,6 +99,35 @@ cur_u16(struct hs_cursor *c, size_t lim, size_t *v)
 		return -1;
 	*v = be16(b);
 	return 0;
+}
+
+/*
+ * Extension types seen, for the duplicate check: a bitmap of all 65536
+ * types in 256 pages, a page cleared only when first used, so that a hello
+ * with a dozen extensions does not clear 8 KiB.
+ */
+struct ext_seen {
+	uint16_t	page[256];	/* 0: no type of this page seen, else 1 + pool index */
+	uint16_t	used;
+	uint8_t		pool[256][32];
+};
+
+/* Marks type as seen; returns whether it had been seen before. */
+static bool
+ext_seen_set(struct ext_seen *s, size_t type)
+{
+	uint8_t *bits;
+	size_t hi = type >> 8, lo = type & 0xff;
+	bool was;
+
+	if (s->page[hi] == 0) {
+		memset(s->pool[s->used], 0, sizeof(s->pool[0]));
+		s->page[hi] = ++s->used;
+	}
+	bits = s->pool[s->page[hi] - 1];
+	was = (bits[lo / 8] & (1u << (lo % 8))) != 0;
+	bits[lo / 8] |= (uint8_t)(1u << (lo % 8));
+	return was;
 }
 
 /* server_name: exactly one non-empty host_name; other name types are refused
@@ -170,21 +211,21 @@ ext_supported_versions(struct hs_cursor *c, size_t lim, struct tls_hello *out)
 static const char *
 hello_extensions(struct hs_cursor *c, size_t lim, struct tls_hello *out)
 {
-	uint8_t seen[65536 / 8];
+	struct ext_seen seen;
 	size_t total, type, n, ext_end;
 	const char *err;
 
 	if (cur_u16(c, lim, &total) == -1 || total != lim - c->off)
 		return "extensions length mismatch";
-	memset(seen, 0, sizeof(seen));
+	memset(seen.page, 0, sizeof(seen.page));
+	seen.used = 0;
 	while (c->off < lim) {
 		if (cur_u16(c, lim, &type) == -1 || cur_u16(c, lim, &n) == -1)
 			return "extension header truncated";
 		if (n > lim - c->off)
 			return "extension overruns the hello";
-		if (seen[type / 8] & (1u << (type % 8)))
+		if (ext_seen_set(&seen, type))
 			return "duplicate extension";
-		seen[type / 8] |= (uint8_t)(1u << (type % 8));
 		ext_end = c->off + n;
 		err = NULL;
 		switch (type) {
