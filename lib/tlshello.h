@@ -56,7 +56,8 @@ struct tls_hello {
  * length that overruns or leaves junk in its structure, a duplicate
  * extension, and a server_name extension without exactly one non-empty
  * host_name of at most 255 octets. Bytes after the hello are ignored.
- * *out is always written (zeroed first).
+ * *out is always written: on NEED_MORE only records (so far) is set, on
+ * INVALID only error, on NOT_TLS nothing.
  */
 enum tlshello_result tlshello_parse(const uint8_t *buf, size_t len,
     struct tls_hello *out, size_t *need);
