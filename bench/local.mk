@@ -28,3 +28,11 @@ EXTRA_DIST += bench/log.sh
 bench-log: ctl/agentgatectl
 	$(SHELL) $(top_srcdir)/bench/log.sh ctl/agentgatectl $(EVENTS)
 .PHONY: bench-log
+
+# `make bench-parsers`: ClientHello and HTTP request-head parse times.
+EXTRA_PROGRAMS += bench/parsers
+bench_parsers_SOURCES = bench/parsers.c
+bench_parsers_LDADD = $(AG_LIBS)
+bench-parsers: bench/parsers
+	./bench/parsers
+.PHONY: bench-parsers

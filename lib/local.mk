@@ -10,16 +10,14 @@ lib_libagentgate_a_SOURCES = \
 	lib/event.c lib/event.h \
 	lib/telemetry.c lib/telemetry.h \
 	lib/telemetry_tail.c lib/telemetry_tail.h \
-	lib/geoip.c lib/geoip.h
+	lib/geoip.c lib/geoip.h \
+	lib/registry.c lib/registry_file.c lib/registry.h \
+	lib/dnsmsg.c lib/dnsbuild.c lib/dnsmsg.h \
+	lib/tlshello.c lib/tlshello.h \
+	lib/httphead.c lib/httphead.h
 lib_libagentgate_a_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS) $(CRYPTO_CFLAGS) \
-	$(MAXMINDDB_CFLAGS) -pthread
+	$(MAXMINDDB_CFLAGS) $(JSONC_CFLAGS) -pthread
 
 # What a program needs to link libagentgate.a.
 AG_LIBS = lib/libagentgate.a $(IDN2_LIBS) $(CRYPTO_LIBS) $(MAXMINDDB_LIBS) \
-	-lpthread
-lib_libagentgate_a_SOURCES += lib/dnsmsg.c lib/dnsmsg.h lib/dnsbuild.c
-lib_libagentgate_a_SOURCES += lib/registry.c lib/registry_file.c lib/registry.h
-lib_libagentgate_a_CFLAGS += $(JSONC_CFLAGS)
-AG_LIBS += $(JSONC_LIBS)
-lib_libagentgate_a_SOURCES += lib/tlshello.c lib/tlshello.h
-lib_libagentgate_a_SOURCES += lib/httphead.c lib/httphead.h
+	$(JSONC_LIBS) -lpthread

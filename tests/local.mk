@@ -13,3 +13,4 @@ include tests/unit/tls.mk
 include tests/unit/http.mk
 include tests/unit/dns.mk
 include tests/unit/registry.mk
+include tests/unit/proxy.mk

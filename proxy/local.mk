@@ -1,0 +1,6 @@
+# agentgate-proxy: transparent and explicit TLS-SNI/HTTP proxy and DNS
+# forwarder. Its objects are a library so unit tests link what runs.
+noinst_LIBRARIES += proxy/libproxy.a
+proxy_libproxy_a_SOURCES = \
+	proxy/loop.c proxy/loop.h
+PROXY_LIBS = proxy/libproxy.a $(RULES_LIBS)

@@ -1,0 +1,49 @@
+/*
+ * The proxy's event loop: epoll for descriptors, a heap of one-shot timers
+ * on the monotonic clock. One loop per thread; nothing in it is shared, so
+ * nothing in it locks. Callbacks run on the loop's thread.
+ */
+#ifndef AG_LOOP_H
+#define AG_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+
+/* `events` is the epoll mask that fired (EPOLLIN, EPOLLOUT, EPOLLERR...). */
+typedef void (*loop_fd_fn)(struct loop *l, int fd, uint32_t events, void *arg);
+typedef void (*loop_timer_fn)(struct loop *l, void *arg);
+
+/* Returns a loop, or NULL with errno. */
+struct loop *loop_new(void);
+/* Frees the loop; descriptors stay open (their owners close them) and
+ * pending timers are dropped without running. */
+void loop_free(struct loop *l);
+
+/* Watch fd for `events` (EPOLLIN | EPOLLOUT | EPOLLRDHUP ...; level
+ * triggered unless EPOLLET is given). One registration per fd: adding an fd
+ * twice is EEXIST. Returns 0, or -1 with errno. */
+int loop_add(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *arg);
+/* Change the mask of a watched fd. */
+int loop_mod(struct loop *l, int fd, uint32_t events);
+/* Stop watching fd (call before close). A callback for fd already collected
+ * in this round is not run after loop_del. */
+int loop_del(struct loop *l, int fd);
+
+/* Run fn once, `ms` milliseconds from now. Returns a handle valid until the
+ * timer runs or is cancelled, or NULL with errno ENOMEM. */
+struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms, loop_timer_fn fn, void *arg);
+/* Cancel a pending timer; the handle is invalid afterwards. */
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+/* Milliseconds on the monotonic clock, as of the current loop round. */
+uint64_t loop_now_ms(const struct loop *l);
+
+/* Dispatch until loop_stop(). Returns 0, or -1 with errno when epoll fails. */
+int loop_run(struct loop *l);
+/* Make loop_run() return after the current round (callable from callbacks). */
+void loop_stop(struct loop *l);
+
+#endif
