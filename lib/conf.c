@@ -25,7 +25,7 @@
 #endif
 
 #define CONF_LINE_MAX	4096
-#define CONF_WORDS_MAX	4
+#define CONF_WORDS_MAX	16	/* words on a line; more is an error */
 
 struct conf_ctx {
 	const char	*file;
@@ -297,6 +297,132 @@ set_nfq(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
 	return 0;
 }
 
+/* dns-upstream ADDR|[ADDR]:PORT|ADDR:PORT ... (1 to 4 servers). */
+static int
+set_dns_upstream(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	struct conf_upstream up[CONF_DNS_UPSTREAM_MAX];
+	unsigned long port;
+	char host[64];
+	int i;
+
+	for (i = 1; i < n; i++) {
+		const char *s = w[i], *p = NULL, *end;
+		size_t len;
+
+		if (s[0] == '[') {
+			if ((end = strchr(s, ']')) == NULL || (end[1] != '\0' && end[1] != ':'))
+				goto bad;
+			len = (size_t)(end - s - 1);
+			s++;
+			p = end[1] == ':' ? end + 2 : NULL;
+		} else if ((end = strchr(s, ':')) != NULL && strchr(end + 1, ':') == NULL) {
+			len = (size_t)(end - s);
+			p = end + 1;
+		} else {
+			len = strlen(s);
+		}
+		if (len == 0 || len >= sizeof(host))
+			goto bad;
+		memcpy(host, s, len);
+		host[len] = '\0';
+		if (addr_parse(host, &up[i - 1].addr) == -1)
+			goto bad;
+		port = 53;
+		if (p != NULL && parse_number(p, 1, 65535, &port) == -1)
+			goto bad;
+		up[i - 1].port = (uint16_t)port;
+		continue;
+bad:
+		conf_error(x, "bad DNS server '%s' (ADDRESS, ADDRESS:PORT or [IPv6]:PORT)", w[i]);
+		return -1;
+	}
+	memcpy(c->dns_upstream, up, sizeof(up[0]) * (size_t)(n - 1));
+	c->dns_upstream_count = (size_t)(n - 1);
+	return 0;
+}
+
+/* A duration within lo..hi milliseconds. */
+static int
+set_duration(struct conf_ctx *x, uint64_t *slot, const char *value, uint64_t lo, uint64_t hi)
+{
+	uint64_t ms;
+
+	if (units_duration_ms(value, &ms) == -1 || ms < lo || ms > hi) {
+		conf_error(x, "bad duration '%s' (%llums to %llus, e.g. 500ms, 10s, 5m)", value,
+		    (unsigned long long)lo, (unsigned long long)(hi / 1000));
+		return -1;
+	}
+	*slot = ms;
+	return 0;
+}
+
+static int
+set_dns_timeout(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_duration(x, &c->dns_timeout_ms, w[1], 100, 60000);
+}
+
+static int
+set_handshake_timeout(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_duration(x, &c->proxy_handshake_ms, w[1], 100, 300000);
+}
+
+static int
+set_idle_timeout(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_duration(x, &c->proxy_idle_ms, w[1], 1000, 86400000);
+}
+
+static int
+set_count(struct conf_ctx *x, uint32_t *slot, const char *value)
+{
+	uint64_t v;
+
+	if (units_size(value, &v) == -1 || strpbrk(value, "KMGT") != NULL ||
+	    v < 1 || v > 1000000) {
+		conf_error(x, "bad count '%s' (1 to 1000000)", value);
+		return -1;
+	}
+	*slot = (uint32_t)v;
+	return 0;
+}
+
+static int
+set_max_conns(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_count(x, &c->proxy_max_conns, w[1]);
+}
+
+static int
+set_max_conns_task(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_count(x, &c->proxy_max_conns_task, w[1]);
+}
+
+/* proxy-user NAME: a user name, checked against the password database when
+ * the proxy starts (not here: the file may be read on another host). */
+static int
+set_proxy_user(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	const char *s;
+
+	for (s = w[1]; *s != '\0'; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.') ||
+		    s - w[1] >= 32) {
+			conf_error(x, "bad user name '%s'", w[1]);
+			return -1;
+		}
+	}
+	if (conf_set_path(&c->proxy_user, w[1]) == -1) {
+		conf_error(x, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Sorted by key for bsearch; `min`/`max` count the words after the key. */
 static const struct conf_key {
 	const char	*key;
@@ -304,6 +430,8 @@ static const struct conf_key {
 	conf_setter	 set;
 } conf_keys[] = {
 	{ "dns-port",			1, 1, set_dns_port },
+	{ "dns-timeout",		1, 1, set_dns_timeout },
+	{ "dns-upstream",		1, CONF_DNS_UPSTREAM_MAX, set_dns_upstream },
 	{ "geoip-asn",			1, 1, set_geoip_asn },
 	{ "geoip-country",		1, 1, set_geoip_country },
 	{ "log-dir",			1, 1, set_log_dir },
@@ -311,7 +439,12 @@ static const struct conf_key {
 	{ "nfq-queues",			1, 1, set_nfq_queues },
 	{ "policy-dir",			1, 1, set_policy_dir },
 	{ "proxy-explicit-port",	1, 1, set_proxy_explicit_port },
+	{ "proxy-handshake-timeout",	1, 1, set_handshake_timeout },
+	{ "proxy-idle-timeout",		1, 1, set_idle_timeout },
+	{ "proxy-max-conns",		1, 1, set_max_conns },
+	{ "proxy-max-conns-per-task",	1, 1, set_max_conns_task },
 	{ "proxy-port",			1, 1, set_proxy_port },
+	{ "proxy-user",			1, 1, set_proxy_user },
 	{ "run-dir",			1, 1, set_run_dir },
 	{ "sandbox-pool4",		1, 1, set_pool4 },
 	{ "sandbox-pool6",		1, 1, set_pool6 },
@@ -378,7 +511,10 @@ conf_line(struct conf_ctx *x, struct ag_conf *c, char *s)
 		return -1;
 	}
 	if (n - 1 < k->min || n - 1 > k->max) {
-		conf_error(x, "%s takes %d value%s", k->key, k->max, k->max == 1 ? "" : "s");
+		if (k->min == k->max)
+			conf_error(x, "%s takes %d value%s", k->key, k->max, k->max == 1 ? "" : "s");
+		else
+			conf_error(x, "%s takes %d to %d values", k->key, k->min, k->max);
 		return -1;
 	}
 	return k->set(x, c, w, n);
@@ -401,10 +537,12 @@ conf_copy(struct ag_conf *dst, const struct ag_conf *src)
 	dst->state_dir = conf_dup(src->state_dir);
 	dst->geoip_country = conf_dup(src->geoip_country);
 	dst->geoip_asn = conf_dup(src->geoip_asn);
+	dst->proxy_user = conf_dup(src->proxy_user);
 	if ((src->log_dir && !dst->log_dir) || (src->policy_dir && !dst->policy_dir) ||
 	    (src->run_dir && !dst->run_dir) || (src->state_dir && !dst->state_dir) ||
 	    (src->geoip_country && !dst->geoip_country) ||
-	    (src->geoip_asn && !dst->geoip_asn)) {
+	    (src->geoip_asn && !dst->geoip_asn) ||
+	    (src->proxy_user && !dst->proxy_user)) {
 		conf_free(dst);
 		errno = ENOMEM;
 		return -1;
@@ -452,6 +590,16 @@ conf_init(struct ag_conf *c)
 	c->dns_port = CONF_DEFAULT_DNS_PORT;
 	c->nfq_queue_first = c->nfq_queue_last = 0;
 	c->nfq_enable = false;
+	c->dns_timeout_ms = CONF_DEFAULT_DNS_TIMEOUT_MS;
+	c->proxy_handshake_ms = CONF_DEFAULT_HANDSHAKE_MS;
+	c->proxy_idle_ms = CONF_DEFAULT_IDLE_MS;
+	c->proxy_max_conns = CONF_DEFAULT_MAX_CONNS;
+	c->proxy_max_conns_task = CONF_DEFAULT_MAX_CONNS_TASK;
+	if (conf_set_path(&c->proxy_user, "nobody") == -1) {
+		conf_free(c);
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -518,6 +666,8 @@ conf_free(struct ag_conf *c)
 	free(c->state_dir);
 	free(c->geoip_country);
 	free(c->geoip_asn);
+	free(c->proxy_user);
+	c->proxy_user = NULL;
 	c->log_dir = c->policy_dir = c->run_dir = c->state_dir = NULL;
 	c->geoip_country = c->geoip_asn = NULL;
 	c->telemetry.dir = NULL;

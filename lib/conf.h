@@ -19,6 +19,18 @@
 #define CONF_DEFAULT_PROXY_PORT			3129
 #define CONF_DEFAULT_PROXY_EXPLICIT_PORT	3128
 #define CONF_DEFAULT_DNS_PORT			5353
+#define CONF_DEFAULT_HANDSHAKE_MS		10000
+#define CONF_DEFAULT_IDLE_MS			300000
+#define CONF_DEFAULT_DNS_TIMEOUT_MS		3000
+#define CONF_DEFAULT_MAX_CONNS			10000
+#define CONF_DEFAULT_MAX_CONNS_TASK		1000
+#define CONF_DNS_UPSTREAM_MAX			4
+
+/* A DNS server the gateway asks (dns-upstream). */
+struct conf_upstream {
+	struct ag_addr	addr;
+	uint16_t	port;		/* 53 unless given */
+};
 
 struct ag_conf {
 	char			*log_dir;	/* telemetry folder */
@@ -40,6 +52,16 @@ struct ag_conf {
 	uint16_t		 nfq_queue_first; /* NFQUEUE numbers, first..last */
 	uint16_t		 nfq_queue_last;
 	bool			 nfq_enable;	/* false: other traffic is dropped */
+
+	/* Proxy and DNS forwarder (agentgate-proxy). */
+	struct conf_upstream	 dns_upstream[CONF_DNS_UPSTREAM_MAX];
+	size_t			 dns_upstream_count;	/* 0: none configured */
+	uint64_t		 dns_timeout_ms;	/* one upstream query */
+	uint64_t		 proxy_handshake_ms;	/* first bytes must arrive */
+	uint64_t		 proxy_idle_ms;		/* no byte either way */
+	uint32_t		 proxy_max_conns;	/* whole proxy */
+	uint32_t		 proxy_max_conns_task;	/* per task */
+	char			*proxy_user;		/* run as, after binding */
 };
 
 /* Called once per problem, in file order; loading goes on to report all. */

@@ -380,6 +380,73 @@ test_long_line(void **state)
 	free(path);
 }
 
+static void
+test_proxy_settings(void **state)
+{
+	static const char body[] =
+	    "dns-upstream 198.19.0.53 [fd00:a9:ff::53]:5300 198.19.0.54:54 fd00::1\n"
+	    "dns-timeout 1500ms\n"
+	    "proxy-handshake-timeout 5s\n"
+	    "proxy-idle-timeout 2m\n"
+	    "proxy-max-conns 500\n"
+	    "proxy-max-conns-per-task 20\n"
+	    "proxy-user agentgate\n";
+	static const char bad[] =
+	    "dns-upstream 198.19.0.53 a b c d\n"
+	    "dns-upstream example.com\n"
+	    "dns-upstream 198.19.0.53:0\n"
+	    "dns-upstream [fd00::1\n"
+	    "dns-timeout 10ms\n"
+	    "proxy-idle-timeout forever\n"
+	    "proxy-max-conns 0\n"
+	    "proxy-max-conns-per-task 5K\n"
+	    "proxy-user ro/ot\n";
+	static const char want[] =
+	    "1: dns-upstream takes 1 to 4 values\n"
+	    "2: bad DNS server 'example.com' (ADDRESS, ADDRESS:PORT or [IPv6]:PORT)\n"
+	    "3: bad DNS server '198.19.0.53:0' (ADDRESS, ADDRESS:PORT or [IPv6]:PORT)\n"
+	    "4: bad DNS server '[fd00::1' (ADDRESS, ADDRESS:PORT or [IPv6]:PORT)\n"
+	    "5: bad duration '10ms' (100ms to 60s, e.g. 500ms, 10s, 5m)\n"
+	    "6: bad duration 'forever' (1000ms to 86400s, e.g. 500ms, 10s, 5m)\n"
+	    "7: bad count '0' (1 to 1000000)\n"
+	    "8: bad count '5K' (1 to 1000000)\n"
+	    "9: bad user name 'ro/ot'\n";
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char buf[AG_ADDR_STRLEN];
+	char *path = write_conf(body, sizeof(body) - 1);
+
+	assert_int_equal(conf_init(&c), 0);
+	assert_int_equal(c.dns_upstream_count, 0);
+	assert_int_equal(c.proxy_handshake_ms, CONF_DEFAULT_HANDSHAKE_MS);
+	assert_string_equal(c.proxy_user, "nobody");
+	assert_int_equal(conf_load(&c, path, collect, &e), 0);
+	assert_int_equal(c.dns_upstream_count, 4);
+	assert_string_equal(addr_format(&c.dns_upstream[0].addr, buf, sizeof(buf)), "198.19.0.53");
+	assert_int_equal(c.dns_upstream[0].port, 53);
+	assert_string_equal(addr_format(&c.dns_upstream[1].addr, buf, sizeof(buf)), "fd00:a9:ff::53");
+	assert_int_equal(c.dns_upstream[1].port, 5300);
+	assert_int_equal(c.dns_upstream[2].port, 54);
+	assert_string_equal(addr_format(&c.dns_upstream[3].addr, buf, sizeof(buf)), "fd00::1");
+	assert_int_equal(c.dns_upstream[3].port, 53);
+	assert_int_equal(c.dns_timeout_ms, 1500);
+	assert_int_equal(c.proxy_handshake_ms, 5000);
+	assert_int_equal(c.proxy_idle_ms, 120000);
+	assert_int_equal(c.proxy_max_conns, 500);
+	assert_int_equal(c.proxy_max_conns_task, 20);
+	assert_string_equal(c.proxy_user, "agentgate");
+	unlink(path);
+	free(path);
+
+	path = write_conf(bad, sizeof(bad) - 1);
+	assert_int_equal(conf_load(&c, path, collect, &e), -1);
+	assert_string_equal(e.text, want);
+	assert_string_equal(c.proxy_user, "agentgate");	/* unchanged */
+	conf_free(&c);
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -388,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_load_good),
+		cmocka_unit_test(test_proxy_settings),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_one_queue),
 		cmocka_unit_test(test_load_gateway_errors),
