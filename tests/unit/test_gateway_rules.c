@@ -77,24 +77,24 @@ static const char want_custom4_q7[] =
     "# agentgate gateway rules, IPv4 (agentgatectl gateway up)\n"
     "*nat\n"
     ":AGENTGATE-PRE - [0:0]\n"
-    "-A AGENTGATE-PRE -s 10.77.128.0/17 -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -m comment --comment \"agentgate: explicit proxy reaches its listener\" -j RETURN\n"
-    "-A AGENTGATE-PRE -s 10.77.128.0/17 -p tcp -m addrtype --dst-type LOCAL -m tcp ! --dport 53 -m comment --comment \"agentgate: TCP to the gateway itself is judged in AGENTGATE-IN\" -j RETURN\n"
-    "-A AGENTGATE-PRE -s 10.77.128.0/17 -p udp -m udp --dport 53 -m comment --comment \"agentgate: every DNS query to the forwarder\" -j REDIRECT --to-ports 5300\n"
-    "-A AGENTGATE-PRE -s 10.77.128.0/17 -p tcp -m tcp --dport 53 -m comment --comment \"agentgate: every DNS query to the forwarder\" -j REDIRECT --to-ports 5300\n"
-    "-A AGENTGATE-PRE -s 10.77.128.0/17 -p tcp -m comment --comment \"agentgate: TCP to the transparent proxy\" -j REDIRECT --to-ports 40000\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -m comment --comment \"agentgate: explicit proxy reaches its listener\" -j RETURN\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p tcp -m addrtype --dst-type LOCAL -m tcp ! --dport 53 -m comment --comment \"agentgate: TCP to the gateway itself is judged in AGENTGATE-IN\" -j RETURN\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p udp -m udp --dport 53 -m comment --comment \"agentgate: every DNS query to the forwarder\" -j REDIRECT --to-ports 5300\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p tcp -m tcp --dport 53 -m comment --comment \"agentgate: every DNS query to the forwarder\" -j REDIRECT --to-ports 5300\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p tcp -m comment --comment \"agentgate: TCP to the transparent proxy\" -j REDIRECT --to-ports 40000\n"
     "COMMIT\n"
     "*filter\n"
     ":AGENTGATE-FWD - [0:0]\n"
     ":AGENTGATE-IN - [0:0]\n"
-    "-A AGENTGATE-IN -s 10.77.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
-    "-A AGENTGATE-IN -s 10.77.128.0/17 -p tcp -m multiport --dports 40000,8080,5300 -m comment --comment \"agentgate: proxy and DNS over TCP\" -j ACCEPT\n"
-    "-A AGENTGATE-IN -s 10.77.128.0/17 -p udp -m udp --dport 5300 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
-    "-A AGENTGATE-IN -s 10.77.128.0/17 -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -m comment --comment \"agentgate: ping the gateway, rate-limited\" -j ACCEPT\n"
-    "-A AGENTGATE-IN -s 10.77.128.0/17 -m comment --comment \"agentgate: sandboxes reach the gateway only on DNS and the proxy\" -j DROP\n"
-    "-A AGENTGATE-FWD -d 10.77.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies to sandboxes\" -j ACCEPT\n"
-    "-A AGENTGATE-FWD -d 10.77.128.0/17 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
-    "-A AGENTGATE-FWD -s 10.77.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
-    "-A AGENTGATE-FWD -s 10.77.128.0/17 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -p tcp -m multiport --dports 40000,8080,5300 -m comment --comment \"agentgate: proxy and DNS over TCP\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -p udp -m udp --dport 5300 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -m comment --comment \"agentgate: ping the gateway, rate-limited\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -m comment --comment \"agentgate: sandboxes reach the gateway only on DNS and the proxy\" -j DROP\n"
+    "-A AGENTGATE-FWD -d 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies to sandboxes\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -d 198.19.128.0/17 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
     "COMMIT\n";
 
 /* The same settings, IPv6 pool fd00:1234:5600::/40, queues 2-5. */
@@ -129,7 +129,7 @@ static void
 custom_conf(struct ag_conf *c)
 {
 	assert_int_equal(conf_init(c), 0);
-	assert_int_equal(cidr_parse("10.77.128.0/17", &c->sandbox_pool4), 0);
+	assert_int_equal(cidr_parse("198.19.128.0/17", &c->sandbox_pool4), 0);
 	assert_int_equal(cidr_parse("fd00:1234:5600::/40", &c->sandbox_pool6), 0);
 	c->proxy_port = 40000;
 	c->proxy_explicit_port = 8080;
