@@ -109,6 +109,8 @@ static bool
 entry_accepts(const struct name_entry *e, const struct portset_table *ports,
     unsigned proto, uint16_t port)
 {
+	if (proto == NAMETABLE_ANY_PROTO)
+		return true;
 	if ((META_PROTOS(e->meta) & proto) == 0)
 		return false;
 	if (proto == POLICY_PROTO_ICMP)

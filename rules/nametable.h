@@ -12,6 +12,7 @@
 #include "portset.h"
 
 #define NAMETABLE_NONE		UINT32_MAX	/* no rule matched */
+#define NAMETABLE_ANY_PROTO	0		/* lookup: any protocol and port */
 #define NAMETABLE_MAX_PORTSETS	((1u << 21) - 1)	/* port set ids that fit an entry */
 #define NAMETABLE_MAX_RULES	((1u << 29) - 1)	/* rule indexes that fit an entry */
 
@@ -52,7 +53,9 @@ void nametable_free(struct nametable *t);
 /* The lowest rule index whose exact name or wildcard suffix covers `name`
  * (canonical, len bytes) and whose protocols and ports accept proto/port,
  * and its action in *action (so the caller need not read the rule);
- * NAMETABLE_NONE when there is none. `proto` is one enum policy_proto bit. */
+ * NAMETABLE_NONE when there is none. `proto` is one enum policy_proto bit,
+ * or NAMETABLE_ANY_PROTO to take the first rule of the name whatever its
+ * protocols and ports (`port` is then ignored). */
 uint32_t nametable_lookup(const struct nametable *t, const char *arena,
     const struct portset_table *ports, const char *name, size_t len,
     unsigned proto, uint16_t port, unsigned *action);

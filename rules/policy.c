@@ -126,6 +126,24 @@ policy_match_name(const struct policy *p, const char *canon_name,
 }
 
 struct policy_verdict
+policy_match_name_any(const struct policy *p, const char *canon_name)
+{
+	uint32_t best;
+	unsigned action = POLICY_DENY;
+
+	if (p == NULL || canon_name == NULL)
+		return verdict(p, UINT32_MAX, POLICY_DENY);
+	best = nametable_lookup(&p->names, p->arena, &p->ports, canon_name,
+	    strlen(canon_name), NAMETABLE_ANY_PROTO, 0, &action);
+	/* Every `*` rule matches every name: only the first can win. */
+	if (p->nstar > 0 && p->star[0] < best) {
+		best = p->star[0];
+		action = p->rules[best].action;
+	}
+	return verdict(p, best, action);
+}
+
+struct policy_verdict
 policy_match_addr(const struct policy *p, const struct ag_addr *addr,
     enum policy_proto proto, uint16_t port)
 {

@@ -67,6 +67,13 @@ struct policy_verdict {
 struct policy_verdict policy_match_name(const struct policy *p,
     const char *canon_name, enum policy_proto proto, uint16_t port);
 
+/* The first name rule (exact, *.wildcard, *) that covers the name, whatever
+ * protocols and ports it names: what the DNS forwarder asks to decide
+ * whether a name may be resolved at all (docs/policy.md). Same cost as
+ * policy_match_name(). */
+struct policy_verdict policy_match_name_any(const struct policy *p,
+    const char *canon_name);
+
 /* Judge a destination address. Only address and CIDR rules can match it.
  * `port` is ignored for POLICY_PROTO_ICMP. */
 struct policy_verdict policy_match_addr(const struct policy *p,

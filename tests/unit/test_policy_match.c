@@ -583,6 +583,48 @@ test_match_random_addrs6(void **state)
 	free(text);
 }
 
+/* policy_match_name_any: the first rule whose name target covers the name,
+ * whatever protocols and ports it names (the DNS forwarder's question).
+ * proto and port of the table are not used. */
+static const struct match_case any_cases[] = {
+	{ "allow git.test port 22", "git.test", TCP, 0, ALLOW, 1 },
+	{ "deny x.test port 80\nallow x.test port 443", "x.test", TCP, 0, DENY, 1 },
+	{ "allow a.test proto udp port 53", "a.test", TCP, 0, ALLOW, 1 },
+	{ "deny b.test proto icmp\nallow b.test", "b.test", TCP, 0, DENY, 1 },
+	{ "ask *.c.test port 8443\nallow x.c.test", "x.c.test", TCP, 0, ASK, 1 },
+	{ "allow x.c.test port any\ndeny *.c.test", "x.c.test", TCP, 0, ALLOW, 1 },
+	/* Wildcards still need a label boundary; exact names match only
+	 * themselves. */
+	{ "allow *.c.test port 22", "c.test", TCP, 0, DENY, 0 },
+	{ "allow *.c.test port 22", "xc.test", TCP, 0, DENY, 0 },
+	{ "allow c.test port 22", "a.c.test", TCP, 0, DENY, 0 },
+	/* `*` matches every name and loses to an earlier rule only. */
+	{ "deny * port 22\nallow a.test", "a.test", TCP, 0, DENY, 1 },
+	{ "allow a.test port 22\ndeny * proto udp", "a.test", TCP, 0, ALLOW, 1 },
+	{ "allow a.test port 22\nask * proto udp", "b.test", TCP, 0, ASK, 2 },
+	/* Address rules never judge names. */
+	{ "allow 198.18.0.0/15 port any", "a.test", TCP, 0, DENY, 0 },
+	{ "", "a.test", TCP, 0, DENY, 0 },
+	/* A later rule of the same key with other ports is not first. */
+	{ "deny a.test port 1\nallow a.test port 2\nallow a.test", "a.test", TCP, 0, DENY, 1 },
+};
+
+static void
+test_match_name_any(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(any_cases) / sizeof(any_cases[0]); i++) {
+		const struct match_case *c = &any_cases[i];
+		struct policy *p = load(c->policy);
+
+		check(c, policy_match_name_any(p, c->query));
+		policy_unref(p);
+	}
+	/* No policy or no name: default deny, no rule. */
+	assert_null(policy_match_name_any(NULL, "a.test").rule);
+}
+
 int
 main(void)
 {
@@ -595,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_match_random_vs_reference),
 		cmocka_unit_test(test_match_random_addrs),
 		cmocka_unit_test(test_match_random_addrs6),
+		cmocka_unit_test(test_match_name_any),
 	};
 
 	return cmocka_run_group_tests_name("policy_match", tests, NULL, NULL);
