@@ -2,5 +2,8 @@
 # forwarder. Its objects are a library so unit tests link what runs.
 noinst_LIBRARIES += proxy/libproxy.a
 proxy_libproxy_a_SOURCES = \
-	proxy/loop.c proxy/loop.h
-PROXY_LIBS = proxy/libproxy.a $(RULES_LIBS)
+	proxy/loop.c proxy/loop.h \
+	proxy/resolve.c proxy/resolve.h \
+	proxy/proxy.c proxy/proxy.h
+proxy_libproxy_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
+PROXY_LIBS = proxy/libproxy.a $(RULES_LIBS) $(CARES_LIBS)

@@ -5,3 +5,10 @@ tests_unit_test_loop_SOURCES = tests/unit/test_loop.c
 tests_unit_test_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_loop_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_loop_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_resolve
+TESTS += tests/unit/test_resolve
+tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
+tests_unit_test_resolve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS)
+tests_unit_test_resolve_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
