@@ -7,3 +7,4 @@ proxy_libproxy_a_SOURCES = \
 	proxy/proxy.c proxy/proxy.h
 proxy_libproxy_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 PROXY_LIBS = proxy/libproxy.a $(RULES_LIBS) $(CARES_LIBS)
+proxy_libproxy_a_SOURCES += proxy/dnsjudge.c proxy/dnsjudge.h

@@ -12,3 +12,10 @@ tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c
 tests_unit_test_resolve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_resolve_CFLAGS = $(UNIT_CFLAGS) $(CARES_CFLAGS)
 tests_unit_test_resolve_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_dnsjudge
+TESTS += tests/unit/test_dnsjudge
+tests_unit_test_dnsjudge_SOURCES = tests/unit/test_dnsjudge.c
+tests_unit_test_dnsjudge_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_dnsjudge_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dnsjudge_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
