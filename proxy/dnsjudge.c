@@ -36,14 +36,17 @@ dnsjudge_resolvable(const struct policy *pol, const char *canon_name)
 }
 
 bool
-dnsjudge_addr_ok(const struct policy *pol, const struct ag_addr *a)
+dnsjudge_addr_ok(const struct dnsjudge_env *env, const struct ag_addr *a)
 {
 	size_t i;
 
+	for (i = 0; i < env->nself; i++)
+		if (addr_equal(&env->self[i], a))
+			return false;
 	if (addr_classify(a) == ADDR_PUBLIC)
 		return true;
 	for (i = 0; i < sizeof(usual_ports) / sizeof(usual_ports[0]); i++)
-		if (policy_match_addr(pol, a, usual_ports[i].proto,
+		if (policy_match_addr(env->pol, a, usual_ports[i].proto,
 		    usual_ports[i].port).action == POLICY_ALLOW)
 			return true;
 	return false;
@@ -166,10 +169,9 @@ check_fail(struct dnscheck *c, const uint8_t *q, size_t qlen,
 }
 
 void
-dnsjudge_response(const struct dnsjudge *j, const uint8_t *q, size_t qlen,
-    const struct policy *pol, const uint8_t *resp, size_t len,
-    size_t udp_limit, struct dns_response *r, struct dnscheck *c,
-    uint8_t *out, size_t outsize)
+dnsjudge_response(const struct dnsjudge *j, const struct dnsjudge_env *env,
+    const uint8_t *q, size_t qlen, const uint8_t *resp, size_t len,
+    struct dns_response *r, struct dnscheck *c, uint8_t *out, size_t outsize)
 {
 	ssize_t n;
 	size_t i;
@@ -206,7 +208,7 @@ dnsjudge_response(const struct dnsjudge *j, const uint8_t *q, size_t qlen,
 		if (r->answers[i].type != DNS_TYPE_A &&
 		    r->answers[i].type != DNS_TYPE_AAAA)
 			continue;
-		if (!dnsjudge_addr_ok(pol, &r->answers[i].addr))
+		if (!dnsjudge_addr_ok(env, &r->answers[i].addr))
 			c->refused++;
 	}
 	if (c->refused > 0) {
@@ -216,8 +218,8 @@ dnsjudge_response(const struct dnsjudge *j, const uint8_t *q, size_t qlen,
 	}
 	c->rcode = r->rcode;
 	c->outlen = len;
-	if (udp_limit > 0 && len > udp_limit) {
-		n = dns_truncate_for_udp(out, len, udp_limit);
+	if (env->udp_limit > 0 && len > env->udp_limit) {
+		n = dns_truncate_for_udp(out, len, env->udp_limit);
 		if (n < 0) {
 			check_fail(c, q, qlen, DNS_RCODE_SERVFAIL,
 			    "upstream answer cannot be cut for UDP", out,

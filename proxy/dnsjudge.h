@@ -61,11 +61,20 @@ void dnsjudge_query(const uint8_t *q, size_t len, const struct policy *pol,
 struct policy_verdict dnsjudge_resolvable(const struct policy *pol,
     const char *canon_name);
 
+/* What an upstream answer is checked against. */
+struct dnsjudge_env {
+	const struct policy	*pol;		/* the task's policy */
+	const struct ag_addr	*self;		/* the gateway's own addresses */
+	size_t			 nself;
+	size_t			 udp_limit;	/* dns_udp_limit() for UDP, 0 for TCP */
+};
+
 /*
- * An address in an answer may reach the client: a public address, or one
- * that an address rule allows for TCP 443, TCP 80 or UDP 443.
+ * An address in an answer may reach the client: never one of the
+ * gateway's own; else a public address, or one that an address rule of
+ * the policy allows for TCP 443, TCP 80 or UDP 443.
  */
-bool dnsjudge_addr_ok(const struct policy *pol, const struct ag_addr *a);
+bool dnsjudge_addr_ok(const struct dnsjudge_env *env, const struct ag_addr *a);
 
 /* What dnsjudge_response() made of an upstream answer. */
 struct dnscheck {
@@ -79,20 +88,21 @@ struct dnscheck {
 
 /*
  * Check an upstream answer to a query that dnsjudge_query() forwarded (`j`,
- * with the query bytes q/qlen) and write what the client gets to out: the
+ * with the query bytes q/qlen) against env, and write what the client gets
+ * to out: the
  * answer with the client's id (c-ares sends its own id upstream), or a
  * SERVFAIL for a malformed answer, one for another question, or one with
  * more address records than are kept to check (DNS_MAX_ANSWERS); a REFUSED
  * when any A or AAAA record fails dnsjudge_addr_ok() (rebinding). CNAME
- * targets are not judged. udp_limit is dns_udp_limit() for UDP clients, 0
- * over TCP. `r` is scratch space (large) and holds the parsed answer after
+ * targets are not judged. UDP answers over env->udp_limit are cut with
+ * TC=1 (dns_truncate_for_udp). `r` is scratch space (large) and holds the parsed answer after
  * the call when c->refused > 0 or the answer is passed on. out needs
  * DNS_MSG_MAX bytes to take any answer; a longer one gets a SERVFAIL.
  */
-void dnsjudge_response(const struct dnsjudge *j, const uint8_t *q, size_t qlen,
-    const struct policy *pol, const uint8_t *resp, size_t len,
-    size_t udp_limit, struct dns_response *r, struct dnscheck *c,
-    uint8_t *out, size_t outsize);
+void dnsjudge_response(const struct dnsjudge *j,
+    const struct dnsjudge_env *env, const uint8_t *q, size_t qlen,
+    const uint8_t *resp, size_t len, struct dns_response *r,
+    struct dnscheck *c, uint8_t *out, size_t outsize);
 
 /* "A", "AAAA", "TXT", ... or "TYPE%u" (RFC 3597) into buf; returns buf. */
 #define DNSJUDGE_TYPE_LEN	12

@@ -387,6 +387,26 @@ response(struct msg *m, unsigned id, unsigned rcode, const char *name,
 	}
 }
 
+/* The gateway's own addresses in the test world. */
+static const char *const self_text[] = { "198.19.0.1", "fd00:a9:ff::1" };
+
+static void
+respond(const struct dnsjudge *j, const struct policy *p, size_t udp_limit,
+    const uint8_t *q, size_t qlen, const uint8_t *resp, size_t len,
+    struct dns_response *r, struct dnscheck *c, uint8_t *out, size_t outsize)
+{
+	struct ag_addr self[2];
+	struct dnsjudge_env env;
+
+	assert_int_equal(addr_parse(self_text[0], &self[0]), 0);
+	assert_int_equal(addr_parse(self_text[1], &self[1]), 0);
+	env.pol = p;
+	env.self = self;
+	env.nself = 2;
+	env.udp_limit = udp_limit;
+	dnsjudge_response(j, &env, q, qlen, resp, len, r, c, out, outsize);
+}
+
 struct resp_case {
 	const char	*desc;
 	const char	*policy;
@@ -442,6 +462,13 @@ static const struct resp_case resp_cases[] = {
 	    { 1, "10.0.0.1", "internal.corp" } }, true, DNS_RCODE_REFUSED, 1 },
 	{ "private address of another owner", "allow allowed.test", 1, 0,
 	    { { 1, "10.0.0.1", "elsewhere.test" } }, true, DNS_RCODE_REFUSED, 1 },
+	{ "the gateway itself, even when a rule allows it",
+	    "allow allowed.test\nallow 198.19.0.0/24", 1, 0,
+	    { { 1, "198.19.0.1", NULL } }, true, DNS_RCODE_REFUSED, 1 },
+	{ "the gateway's IPv6 address",
+	    "allow allowed.test\nallow fd00:a9:ff::/64", 28, 0,
+	    { { 28, "fd00:a9:ff::2", NULL }, { 28, "fd00:a9:ff::1", NULL } },
+	    true, DNS_RCODE_REFUSED, 1 },
 	{ "NXDOMAIN passes", "allow allowed.test", 1, 3,
 	    { { 0, NULL, NULL } }, false, 3, 0 },
 	{ "upstream REFUSED passes", "allow allowed.test", 16, 5,
@@ -478,8 +505,8 @@ test_check_responses(void **state)
 		/* c-ares used its own id upstream. */
 		response(&m, 0xbeef, t->rcode, "allowed.test", t->qtype,
 		    t->rrs, count_rrs(t->rrs, 4));
-		dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 512, &r, &c,
-		    out, sizeof(out));
+		respond(&j, p, 512, q.b, q.len, m.b, m.len,
+		    &r, &c, out, sizeof(out));
 		if (c.local != t->local || c.rcode != t->want_rcode ||
 		    c.refused != t->refused)
 			fail_msg("%s: local %d rcode %d refused %zu", t->desc,
@@ -519,30 +546,26 @@ test_check_bad_responses(void **state)
 
 	/* Cut short. */
 	response(&m, 0x3333, 0, "allowed.test", 1, one, 1);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len - 2, 0, &r, &c,
-	    out, sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, m.len - 2,
+	    &r, &c, out, sizeof(out));
 	assert_true(c.local);
 	check_answer(out, c.outlen, 0x3333, DNS_RCODE_SERVFAIL, 1);
 
 	/* Under a header. */
-	dnsjudge_response(&j, q.b, q.len, p, m.b, 3, 0, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, 3, &r, &c, out, sizeof(out));
 	check_answer(out, c.outlen, 0x3333, DNS_RCODE_SERVFAIL, 1);
 
 	/* Another question (name, then type). */
 	response(&m, 0x3333, 0, "other.test", 1, one, 1);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 0, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, m.len, &r, &c, out, sizeof(out));
 	check_answer(out, c.outlen, 0x3333, DNS_RCODE_SERVFAIL, 1);
 	response(&m, 0x3333, 0, "allowed.test", 28, NULL, 0);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 0, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, m.len, &r, &c, out, sizeof(out));
 	check_answer(out, c.outlen, 0x3333, DNS_RCODE_SERVFAIL, 1);
 
 	/* 0x20 mixed case is the same question. */
 	response(&m, 0x3333, 0, "ALLOWED.test", 1, one, 1);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 0, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, m.len, &r, &c, out, sizeof(out));
 	assert_false(c.local);
 	assert_int_equal(r.n_answers, 1);
 
@@ -557,29 +580,25 @@ test_check_bad_responses(void **state)
 	}
 	response(&m, 0x3333, 0, "allowed.test", 1, many, 40);
 	assert_true(m.len > 512);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 512, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 512, q.b, q.len, m.b, m.len, &r, &c, out, sizeof(out));
 	assert_false(c.local);
 	assert_true(c.truncated);
 	assert_true(c.outlen <= 512);
 	assert_true(out[2] & 0x02);			/* TC */
 	assert_int_equal((out[0] << 8) | out[1], 0x3333);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 0, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, m.len, &r, &c, out, sizeof(out));
 	assert_false(c.truncated);
 	assert_int_equal(c.outlen, m.len);
 
 	/* More address records than can be checked: SERVFAIL. */
 	response(&m, 0x3333, 0, "allowed.test", 1, many, 70);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 0, &r, &c, out,
-	    sizeof(out));
+	respond(&j, p, 0, q.b, q.len, m.b, m.len, &r, &c, out, sizeof(out));
 	assert_true(c.local);
 	check_answer(out, c.outlen, 0x3333, DNS_RCODE_SERVFAIL, 1);
 
 	/* An answer longer than the caller's buffer. */
 	response(&m, 0x3333, 0, "allowed.test", 1, one, 1);
-	dnsjudge_response(&j, q.b, q.len, p, m.b, m.len, 0, &r, &c, out,
-	    m.len - 1);
+	respond(&j, p, 0, q.b, q.len, m.b, m.len, &r, &c, out, m.len - 1);
 	assert_true(c.local);
 	assert_int_equal(c.rcode, DNS_RCODE_SERVFAIL);
 	policy_unref(p);
