@@ -14,3 +14,4 @@ include tests/unit/http.mk
 include tests/unit/dns.mk
 include tests/unit/registry.mk
 include tests/unit/proxy.mk
+include tests/unit/launcher.mk

@@ -1,0 +1,626 @@
+/*
+ * agentgate-run: run one command in a throw-away network sandbox whose only
+ * way out is the gateway, registered as a task under its policy, and remove
+ * every trace when it ends. Usage and exit statuses: docs/launcher.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "conf.h"
+#include "log.h"
+#include "netlink.h"
+#include "policy.h"
+#include "policytext.h"
+#include "pool.h"
+#include "registry.h"
+#include "sandbox.h"
+#include "taskid.h"
+#include "units.h"
+
+#define POLICY_TEXT_MAX	(64 * 1024)
+
+/* Everything one run made, so that teardown removes exactly that. */
+struct run {
+	struct ag_conf		 conf;
+	char			 id[REG_ID_MAX + 1];
+	const char		*policy;	/* --policy NAME */
+	char			 policy_file[PATH_MAX];	/* inline policy, or "" */
+	char			 tasks_dir[PATH_MAX];
+	char			 files_dir[PATH_MAX];	/* RUN_DIR/sandbox/ID */
+	char			 resolv[PATH_MAX];
+	char			 hosts[PATH_MAX];
+	struct caps_user	 user;
+	const char		*cwd;
+	uint64_t		 timeout_ms;
+	char *const		*argv;
+	int			 argc;
+
+	struct pool_link	 l4, l6;
+	uint64_t		 slot;
+	char			 ifname[IFNAMSIZ];
+	bool			 registered;
+	bool			 link_made;
+	struct sandbox		 sb;
+	bool			 sb_started;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: agentgate-run [--task ID] (--policy NAME | --allow TARGET[:PORT]...\n"
+	    "           [--ask TARGET[:PORT]...]) [--user USER] [--cwd DIR]\n"
+	    "           [--timeout DURATION] [--config PATH] -- COMMAND [ARG...]\n"
+	    "Runs COMMAND in a network sandbox routed through the gateway.\n"
+	    "Exit status: the command's (128+N when killed by signal N); 124 timed\n"
+	    "out, 125 launcher error, 126 command cannot run, 127 command not found.\n");
+}
+
+static void
+print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "agentgate-run: %s:%u: %s\n", file, line, msg);
+}
+
+static void
+print_policy_error(void *arg, const char *file, unsigned line, unsigned col,
+    const char *msg)
+{
+	(void)arg;
+	if (col > 0)
+		fprintf(stderr, "agentgate-run: %s:%u:%u: %s\n", file, line, col, msg);
+	else
+		fprintf(stderr, "agentgate-run: %s:%u: %s\n", file, line, msg);
+}
+
+/* mkdir -p with mode 0755 for each missing part. */
+static int
+mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+path_join(char *buf, size_t size, const char *a, const char *b, const char *c)
+{
+	int n = snprintf(buf, size, "%s/%s%s", a, b, c);
+
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write a small file whole (O_EXCL: never over something that exists). */
+static int
+file_write(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd, saved, ret = -1;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return -1;
+	if (write(fd, text, len) == (ssize_t)len)
+		ret = 0;
+	else if (errno == 0)
+		errno = EIO;
+	saved = errno;
+	if (close(fd) == -1 && ret == 0)
+		return -1;
+	errno = saved;
+	return ret;
+}
+
+/* --allow / --ask into RUN_DIR/policies/ID.rules, checked by the parser. */
+static int
+inline_policy_write(struct run *r, const char *text)
+{
+	char dir[PATH_MAX];
+	struct policy *p;
+
+	if (path_join(dir, sizeof(dir), r->conf.run_dir, "policies", "") == -1 ||
+	    mkdirs(dir) == -1 ||
+	    snprintf(r->policy_file, sizeof(r->policy_file), "%s/%s.rules", dir,
+	    r->id) >= (int)sizeof(r->policy_file)) {
+		fprintf(stderr, "agentgate-run: %s: %s\n", dir, strerror(errno));
+		r->policy_file[0] = '\0';
+		return -1;
+	}
+	if (file_write(r->policy_file, text) == -1) {
+		fprintf(stderr, "agentgate-run: %s: %s\n", r->policy_file,
+		    strerror(errno));
+		r->policy_file[0] = '\0';
+		return -1;
+	}
+	p = policy_load_file(r->policy_file, r->id, print_policy_error, NULL);
+	if (p == NULL) {
+		fprintf(stderr, "agentgate-run: the inline policy is invalid\n");
+		return -1;
+	}
+	policy_unref(p);
+	return 0;
+}
+
+static int
+named_policy_check(struct run *r)
+{
+	char path[PATH_MAX];
+	struct policy *p;
+
+	if (policy_path(r->conf.policy_dir, r->policy, path, sizeof(path)) == -1) {
+		fprintf(stderr, "agentgate-run: bad policy name '%s'\n", r->policy);
+		return -1;
+	}
+	p = policy_load_file(path, r->policy, print_policy_error, NULL);
+	if (p == NULL) {
+		fprintf(stderr, "agentgate-run: policy %s: %s\n", path,
+		    errno == EINVAL ? "invalid" : strerror(errno));
+		return -1;
+	}
+	policy_unref(p);
+	return 0;
+}
+
+/* pool_allocate's step: register the task with this pair of addresses. */
+static int
+try_register(void *arg, const struct pool_link *l4, const struct pool_link *l6)
+{
+	struct run *r = arg;
+	struct reg_task t;
+	char state;
+	int ret;
+
+	registry_task_init(&t);
+	memcpy(t.id, r->id, strlen(r->id) + 1);
+	t.addrs[0] = l4->sandbox;
+	t.addrs[1] = l6->sandbox;
+	t.naddrs = 2;
+	/* Borrowed strings: the task is not freed with registry_task_free. */
+	t.policy = (char *)r->policy;
+	t.policy_file = r->policy_file[0] != '\0' ? r->policy_file : NULL;
+	t.user = r->user.set && r->user.name[0] != '\0' ? r->user.name : NULL;
+	t.argv = (char **)r->argv;
+	t.argc = (size_t)r->argc;
+	t.cwd = (char *)r->cwd;
+	t.started = time(NULL);
+	t.has_launcher = true;
+	t.launcher_pid = getpid();
+	if (registry_proc_start_time(t.launcher_pid, &t.launcher_start,
+	    &state) == -1)
+		return -1;
+	ret = registry_task_write(r->tasks_dir, &t);
+	if (ret == 0) {
+		r->l4 = *l4;
+		r->l6 = *l6;
+	}
+	return ret;
+}
+
+static int
+task_register(struct run *r)
+{
+	uint64_t start;
+
+	if (path_join(r->tasks_dir, sizeof(r->tasks_dir), r->conf.run_dir,
+	    "tasks", "") == -1)
+		return -1;
+	/* A random first slot keeps concurrent launchers off one another's
+	 * first choice; the registry's lock settles the rest. */
+	if (getrandom(&start, sizeof(start), 0) != (ssize_t)sizeof(start))
+		start = (uint64_t)getpid();
+	if (pool_allocate(&r->conf.sandbox_pool4, &r->conf.sandbox_pool6, start,
+	    try_register, r, &r->slot) == -1) {
+		if (errno == ENOSPC)
+			fprintf(stderr, "agentgate-run: the sandbox pools are "
+			    "exhausted (sandbox-pool4, sandbox-pool6)\n");
+		else
+			fprintf(stderr, "agentgate-run: cannot register task %s "
+			    "in %s: %s\n", r->id, r->tasks_dir, strerror(errno));
+		return -1;
+	}
+	r->registered = true;
+	return 0;
+}
+
+static int
+sandbox_files(struct run *r)
+{
+	char text[512], gw[AG_ADDR_STRLEN], sb4[AG_ADDR_STRLEN], sb6[AG_ADDR_STRLEN];
+
+	if (path_join(r->files_dir, sizeof(r->files_dir), r->conf.run_dir,
+	    "sandbox/", r->id) == -1 ||
+	    path_join(r->resolv, sizeof(r->resolv), r->files_dir,
+	    "resolv.conf", "") == -1 ||
+	    path_join(r->hosts, sizeof(r->hosts), r->files_dir, "hosts", "") == -1)
+		goto fail;
+	if (mkdirs(r->files_dir) == -1)
+		goto fail;
+	addr_format(&r->l4.gw, gw, sizeof(gw));
+	snprintf(text, sizeof(text), "nameserver %s\n", gw);
+	if (file_write(r->resolv, text) == -1)
+		goto fail;
+	addr_format(&r->l4.sandbox, sb4, sizeof(sb4));
+	addr_format(&r->l6.sandbox, sb6, sizeof(sb6));
+	snprintf(text, sizeof(text),
+	    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	    "%s\t%s\n%s\t%s\n", sb4, r->id, sb6, r->id);
+	if (file_write(r->hosts, text) == -1)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "agentgate-run: sandbox files in %s: %s\n",
+	    r->files_dir, strerror(errno));
+	return -1;
+}
+
+/* The sandbox's side, from inside its network namespace. */
+static int
+net_inside(struct run *r, const char **what)
+{
+	struct nl nl;
+	unsigned lo, eth;
+	int ret = -1;
+
+	*what = "open rtnetlink in the sandbox";
+	if (nl_open(&nl) == -1)
+		return -1;
+	lo = if_nametoindex("lo");
+	eth = if_nametoindex("eth0");
+	*what = "find lo and eth0 in the sandbox";
+	if (lo == 0 || eth == 0)
+		goto out;
+	/* Both ends are ours: no duplicate address detection (it would
+	 * hold IPv6 back for a second). */
+	nl_sysctl_write("net/ipv6/conf/eth0/accept_dad", "0");
+	*what = "bring lo up";
+	if (nl_link_up(&nl, lo) == -1)
+		goto out;
+	*what = "add the sandbox's addresses";
+	if (nl_addr_add(&nl, eth, &r->l4.sandbox, r->l4.prefixlen) == -1 ||
+	    nl_addr_add(&nl, eth, &r->l6.sandbox, r->l6.prefixlen) == -1)
+		goto out;
+	*what = "bring eth0 up";
+	if (nl_link_up(&nl, eth) == -1)
+		goto out;
+	*what = "add the default routes";
+	if (nl_route_default(&nl, eth, &r->l4.gw) == -1 ||
+	    nl_route_default(&nl, eth, &r->l6.gw) == -1)
+		goto out;
+	ret = 0;
+out:
+	nl_close(&nl);
+	return ret;
+}
+
+/* The veth pair, the gateway's side here and the sandbox's side inside. */
+static int
+net_setup(struct run *r)
+{
+	struct nl nl;
+	char path[128];
+	const char *what = "open rtnetlink";
+	unsigned idx;
+	int self = -1, ret = -1, saved;
+
+	snprintf(r->ifname, sizeof(r->ifname), "agr%llx",
+	    (unsigned long long)r->slot);
+	if (nl_open(&nl) == -1)
+		goto report;
+	what = "create the veth pair";
+	if (nl_veth_create(&nl, r->ifname, "eth0", r->sb.netns) == -1) {
+		/* Our slot is ours under the registry: a link of this name
+		 * is left from a launcher that died. */
+		if (errno != EEXIST || nl_link_delete(&nl, r->ifname) == -1 ||
+		    nl_veth_create(&nl, r->ifname, "eth0", r->sb.netns) == -1)
+			goto report;
+	}
+	r->link_made = true;
+	what = "find the gateway side";
+	if ((idx = if_nametoindex(r->ifname)) == 0)
+		goto report;
+	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_dad", r->ifname);
+	nl_sysctl_write(path, "0");
+	/* Strict reverse-path filtering: the gateway drops what a sandbox
+	 * sends from an address that is not routed back through its link. */
+	what = "set rp_filter on the gateway side";
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", r->ifname);
+	if (nl_sysctl_write(path, "1") == -1)
+		goto report;
+	what = "add the gateway's addresses";
+	if (nl_addr_add(&nl, idx, &r->l4.gw, r->l4.prefixlen) == -1 ||
+	    nl_addr_add(&nl, idx, &r->l6.gw, r->l6.prefixlen) == -1)
+		goto report;
+	what = "bring the gateway side up";
+	if (nl_link_up(&nl, idx) == -1)
+		goto report;
+
+	what = "enter the sandbox's network namespace";
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self == -1 || setns(r->sb.netns, CLONE_NEWNET) == -1)
+		goto report;
+	ret = net_inside(r, &what);
+	saved = errno;
+	if (setns(self, CLONE_NEWNET) == -1)
+		fatal("cannot return to the gateway's network namespace");
+	errno = saved;
+	if (ret == 0)
+		goto out;
+report:
+	fprintf(stderr, "agentgate-run: cannot %s (%s): %s\n", what, r->ifname,
+	    strerror(errno));
+	ret = -1;
+out:
+	if (self != -1)
+		close(self);
+	nl_close(&nl);
+	return ret;
+}
+
+/* Undo what this run made, in reverse. Never fails: each step reports. */
+static void
+teardown(struct run *r)
+{
+	struct nl nl;
+
+	if (r->sb_started)
+		sandbox_close(&r->sb);
+	if (r->link_made) {
+		/* Gone with the sandbox's namespace already, most times. */
+		if (nl_open(&nl) == 0) {
+			if (nl_link_delete(&nl, r->ifname) == -1 && errno != ENODEV)
+				log_warn("delete link %s", r->ifname);
+			nl_close(&nl);
+		}
+	}
+	if (r->registered && registry_task_remove(r->tasks_dir, r->id) == -1)
+		log_warn("unregister task %s", r->id);
+	if (r->resolv[0] != '\0')
+		unlink(r->resolv);
+	if (r->hosts[0] != '\0')
+		unlink(r->hosts);
+	if (r->files_dir[0] != '\0')
+		rmdir(r->files_dir);
+	if (r->policy_file[0] != '\0' && unlink(r->policy_file) == -1 &&
+	    errno != ENOENT)
+		log_warn("remove %s", r->policy_file);
+}
+
+/* Wait for the sandbox's init, forwarding signals; the init's status is
+ * the command's. */
+static int
+sandbox_wait(struct run *r, const sigset_t *set)
+{
+	struct timespec deadline, now, left;
+	siginfo_t si;
+	int sig, status;
+	bool timed = r->timeout_ms > 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(r->timeout_ms / 1000);
+	deadline.tv_nsec += (long)(r->timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		if (waitpid(r->sb.pid, &status, WNOHANG) == r->sb.pid)
+			break;
+		if (timed) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = deadline.tv_sec - now.tv_sec;
+			left.tv_nsec = deadline.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0) {
+				fprintf(stderr, "agentgate-run: task %s timed out "
+				    "after %llu ms\n", r->id,
+				    (unsigned long long)r->timeout_ms);
+				kill(r->sb.pid, SIGKILL);
+				waitpid(r->sb.pid, &status, 0);
+				return SANDBOX_EXIT_TIMEOUT;
+			}
+			sig = sigtimedwait(set, &si, &left);
+		} else
+			sig = sigwaitinfo(set, &si);
+		if (sig == -1 || sig == SIGCHLD)
+			continue;
+		kill(r->sb.pid, sig);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return SANDBOX_EXIT_ERROR;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "task", required_argument, NULL, 't' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "allow", required_argument, NULL, 'a' },
+		{ "ask", required_argument, NULL, 'k' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "cwd", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r;
+	const char *config = AG_SYSCONFDIR "/agentgate.conf", *task = NULL;
+	const char *user = NULL;
+	char *text = NULL;
+	size_t textlen = 0;
+	bool config_given = false, conf_ready = false;
+	sigset_t set;
+	int ch, status = SANDBOX_EXIT_ERROR;
+
+	log_init("agentgate-run", LOG_LEVEL_WARN, 0);
+	memset(&r, 0, sizeof(r));
+	text = calloc(1, POLICY_TEXT_MAX);
+	if (text == NULL)
+		fatal("memory");
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			task = optarg;
+			break;
+		case 'p':
+			r.policy = optarg;
+			break;
+		case 'a':
+		case 'k':
+			if (policytext_add(text, POLICY_TEXT_MAX, &textlen,
+			    ch == 'a' ? "allow" : "ask", optarg) == -1) {
+				fprintf(stderr, "agentgate-run: bad target '%s'\n",
+				    optarg);
+				goto out;
+			}
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'C':
+			r.cwd = optarg;
+			break;
+		case 'T':
+			if (units_duration_ms(optarg, &r.timeout_ms) == -1) {
+				fprintf(stderr, "agentgate-run: bad duration '%s'\n",
+				    optarg);
+				goto out;
+			}
+			break;
+		case 'c':
+			config = optarg;
+			config_given = true;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	r.argv = argv + optind;
+	r.argc = argc - optind;
+	if (r.argc == 0 || (r.policy != NULL) == (textlen > 0)) {
+		usage(stderr);
+		goto out;
+	}
+	if (r.policy != NULL && !policy_name_valid(r.policy)) {
+		fprintf(stderr, "agentgate-run: bad policy name '%s'\n", r.policy);
+		goto out;
+	}
+	if (user != NULL && caps_user_lookup(user, &r.user) == -1) {
+		fprintf(stderr, "agentgate-run: no such user '%s'\n", user);
+		goto out;
+	}
+
+	if (conf_init(&r.conf) == -1)
+		fatal("settings");
+	conf_ready = true;
+	if (conf_load(&r.conf, config, print_conf_error, NULL) == -1 &&
+	    (errno != ENOENT || config_given)) {
+		fprintf(stderr, "agentgate-run: %s: %s\n", config,
+		    errno == EINVAL ? "invalid settings" : strerror(errno));
+		goto out;
+	}
+
+	if (task != NULL) {
+		if (!registry_id_valid(task)) {
+			fprintf(stderr, "agentgate-run: bad task id '%s'\n", task);
+			goto out;
+		}
+		snprintf(r.id, sizeof(r.id), "%s", task);
+	} else {
+		if (taskid_generate(r.id, sizeof(r.id)) == -1)
+			fatal("task id");
+		fprintf(stderr, "agentgate-run: task %s\n", r.id);
+	}
+
+	/* From here on a signal waits until the sandbox runs (and is then
+	 * passed to it), so that teardown always happens. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	if (r.policy != NULL ? named_policy_check(&r) == -1 :
+	    inline_policy_write(&r, text) == -1)
+		goto out;
+	if (task_register(&r) == -1 || sandbox_files(&r) == -1)
+		goto out;
+
+	r.sb.id = r.id;
+	r.sb.argv = r.argv;
+	r.sb.cwd = r.cwd;
+	r.sb.resolv_conf = r.resolv;
+	r.sb.hosts = r.hosts;
+	r.sb.user = &r.user;
+	if (sandbox_start(&r.sb) == -1) {
+		fprintf(stderr, "agentgate-run: cannot create the sandbox: %s\n",
+		    strerror(errno));
+		goto out;
+	}
+	r.sb_started = true;
+	if (net_setup(&r) == -1 || sandbox_go(&r.sb) == -1) {
+		kill(r.sb.pid, SIGKILL);
+		waitpid(r.sb.pid, NULL, 0);
+		goto out;
+	}
+	status = sandbox_wait(&r, &set);
+out:
+	if (conf_ready) {
+		teardown(&r);
+		conf_free(&r.conf);
+	}
+	free(text);
+	return status;
+}

@@ -1,0 +1,274 @@
+/*
+ * The sandbox's init (pid 1 of its pid namespace) and the clone that makes
+ * it. The init runs no untrusted code: it only mounts, forks the command,
+ * forwards signals and reaps.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "seccomp.h"
+
+#define STACK_SIZE	(256 * 1024)
+
+/* What the command's child reports through its close-on-exec pipe when it
+ * does not reach execvp's success. */
+struct exec_report {
+	int	stage;		/* 0 setup (125), 1 exec (126/127) */
+	int	err;
+};
+
+static void
+child_fail(int fd, int stage, int err)
+{
+	struct exec_report r = { stage, err };
+
+	(void)!write(fd, &r, sizeof(r));
+	_exit(SANDBOX_EXIT_ERROR);
+}
+
+static void
+noop_handler(int sig)
+{
+	(void)sig;
+}
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* In the command's process: drop everything and exec. Never returns. */
+static void
+command_exec(const struct sandbox *sb, int report)
+{
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sb->cwd != NULL && chdir(sb->cwd) == -1)
+		child_fail(report, 0, errno);
+	if (caps_drop(sb->user) == -1)
+		child_fail(report, 0, errno);
+	if (seccomp_install() == -1)
+		child_fail(report, 0, errno);
+	execvp(sb->argv[0], sb->argv);
+	child_fail(report, 1, errno);
+}
+
+/* Mounts, hostname: the sandbox's view before the command starts. */
+static int
+sandbox_setup(const struct sandbox *sb, const char **what)
+{
+	*what = "make mounts private";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		return -1;
+	*what = "bind resolv.conf over /etc/resolv.conf";
+	if (mount(sb->resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, "/etc/resolv.conf", NULL,
+	    MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) == -1)
+		return -1;
+	*what = "bind hosts over /etc/hosts";
+	if (mount(sb->hosts, "/etc/hosts", NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, "/etc/hosts", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY,
+	    NULL) == -1)
+		return -1;
+	/* The sandbox's own processes in /proc, not the host's. */
+	*what = "mount /proc";
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL) == -1)
+		return -1;
+	*what = "set the hostname";
+	if (sethostname(sb->id, strlen(sb->id)) == -1)
+		return -1;
+	return 0;
+}
+
+/* Status of a finished command as a shell reports it. */
+static int
+status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return SANDBOX_EXIT_ERROR;
+}
+
+static int
+sandbox_init(void *arg)
+{
+	struct sandbox *sb = arg;
+	struct exec_report r;
+	struct sigaction sa;
+	sigset_t set;
+	const char *what;
+	char go;
+	int fds[2], status, sig, code = SANDBOX_EXIT_ERROR;
+	pid_t cmd, pid;
+	size_t i;
+	ssize_t n;
+
+	/* The launcher dying takes the sandbox with it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close(sb->go_w);
+	if (read(sb->go, &go, 1) != 1 || go != 'g')
+		_exit(SANDBOX_EXIT_ERROR);
+	close(sb->go);
+
+	if (sandbox_setup(sb, &what) == -1) {
+		fprintf(stderr, "agentgate-run: sandbox: cannot %s: %s\n", what,
+		    strerror(errno));
+		_exit(SANDBOX_EXIT_ERROR);
+	}
+
+	/* Signals wait in the queue for sigwaitinfo; a handler (not SIG_DFL)
+	 * makes sure the kernel delivers them to a namespace's init. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = noop_handler;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaction(SIGCHLD, &sa, NULL);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		sigaddset(&set, forwarded[i]);
+		sigaction(forwarded[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		fprintf(stderr, "agentgate-run: sandbox: pipe: %s\n", strerror(errno));
+		_exit(SANDBOX_EXIT_ERROR);
+	}
+	cmd = fork();
+	if (cmd == -1) {
+		fprintf(stderr, "agentgate-run: sandbox: fork: %s\n", strerror(errno));
+		_exit(SANDBOX_EXIT_ERROR);
+	}
+	if (cmd == 0) {
+		close(fds[0]);
+		command_exec(sb, fds[1]);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &r, sizeof(r));
+	while (n == -1 && errno == EINTR);
+	close(fds[0]);
+	if (n == (ssize_t)sizeof(r)) {
+		if (r.stage == 0) {
+			fprintf(stderr, "agentgate-run: sandbox: cannot drop "
+			    "privileges: %s\n", strerror(r.err));
+			code = SANDBOX_EXIT_ERROR;
+		} else {
+			fprintf(stderr, "agentgate-run: %s: %s\n", sb->argv[0],
+			    strerror(r.err));
+			code = r.err == ENOENT ? SANDBOX_EXIT_NOTFOUND :
+			    SANDBOX_EXIT_NOEXEC;
+		}
+		waitpid(cmd, NULL, 0);
+		_exit(code);
+	}
+
+	for (;;) {
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == -1)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(cmd, sig);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == cmd)
+				goto done;
+	}
+done:
+	code = status_code(status);
+	/* Nothing the command left behind outlives it. */
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	_exit(code);
+}
+
+int
+sandbox_start(struct sandbox *sb)
+{
+	char path[64];
+	char *stack;
+	int fds[2], saved;
+
+	sb->pid = -1;
+	sb->netns = -1;
+	sb->go = -1;
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	stack = malloc(STACK_SIZE);
+	if (stack == NULL) {
+		saved = errno;
+		goto fail;
+	}
+	/* The child reads fds[0] and closes its copy of fds[1]. */
+	sb->go = fds[0];
+	sb->go_w = fds[1];
+	sb->pid = clone(sandbox_init, stack + STACK_SIZE,
+	    CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+	    CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD, sb);
+	saved = errno;
+	free(stack);
+	sb->go = -1;
+	sb->go_w = -1;
+	if (sb->pid == -1)
+		goto fail;
+	close(fds[0]);
+	sb->go = fds[1];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
+	sb->netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (sb->netns == -1) {
+		saved = errno;
+		sandbox_close(sb);
+		kill(sb->pid, SIGKILL);
+		waitpid(sb->pid, NULL, 0);
+		sb->pid = -1;
+		errno = saved;
+		return -1;
+	}
+	return 0;
+fail:
+	close(fds[0]);
+	close(fds[1]);
+	errno = saved;
+	return -1;
+}
+
+int
+sandbox_go(struct sandbox *sb)
+{
+	char go = 'g';
+
+	if (write(sb->go, &go, 1) != 1)
+		return -1;
+	close(sb->go);
+	sb->go = -1;
+	return 0;
+}
+
+void
+sandbox_close(struct sandbox *sb)
+{
+	if (sb->go != -1)
+		close(sb->go);
+	sb->go = -1;
+	if (sb->netns != -1)
+		close(sb->netns);
+	sb->netns = -1;
+}
