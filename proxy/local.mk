@@ -8,3 +8,4 @@ proxy_libproxy_a_SOURCES = \
 proxy_libproxy_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 PROXY_LIBS = proxy/libproxy.a $(RULES_LIBS) $(CARES_LIBS)
 proxy_libproxy_a_SOURCES += proxy/dnsjudge.c proxy/dnsjudge.h
+proxy_libproxy_a_SOURCES += proxy/dnsfwd.c proxy/dnsfwd.h

@@ -19,3 +19,10 @@ tests_unit_test_dnsjudge_SOURCES = tests/unit/test_dnsjudge.c
 tests_unit_test_dnsjudge_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_dnsjudge_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dnsjudge_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_dnsfwd
+TESTS += tests/unit/test_dnsfwd
+tests_unit_test_dnsfwd_SOURCES = tests/unit/test_dnsfwd.c
+tests_unit_test_dnsfwd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_dnsfwd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dnsfwd_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)

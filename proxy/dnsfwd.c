@@ -1,0 +1,898 @@
+/*
+ * DNS forwarder sockets (dnsfwd.h): UDP datagrams and TCP streams in, one
+ * dnsjudge decision per query, resolver_send for the allowed ones, the
+ * checked answer back, one telemetry event per query.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/epoll.h>
+
+#include "conf.h"
+#include "dnsfwd.h"
+#include "dnsjudge.h"
+#include "dnsmsg.h"
+#include "event.h"
+#include "log.h"
+#include "loop.h"
+#include "proxy.h"
+#include "registry.h"
+#include "resolve.h"
+#include "telemetry.h"
+
+#define UDP_BATCH	64		/* datagrams read per wakeup */
+#define TCP_OUT_MAX	(256 * 1024)	/* answers a client does not read */
+#define ANSWER_TEXT	(DNS_NAME_TEXT_MAX + 1)
+
+/* Who asked, over what: the event's source and destination. */
+struct peer {
+	enum event_transport	 transport;
+	struct ag_addr		 src;
+	uint16_t		 sport;
+	struct ag_addr		 dst;		/* our address the query came to */
+	uint16_t		 dport;
+	struct sockaddr_storage	 sa;		/* UDP: where the answer goes */
+	socklen_t		 salen;
+	int			 ifindex;	/* UDP: where it arrived */
+	int			 ufd;		/* UDP: the socket it arrived on */
+};
+
+/* One TCP client. States: open (reading), draining (EOF seen: answer what
+ * is pending, flush, close). */
+struct conn {
+	struct conn		*prev, *next;
+	struct dnsfwd		*fwd;
+	int			 fd;
+	struct peer		 peer;
+	struct loop_timer	*idle;
+	size_t			 pending;	/* its queries upstream */
+	bool			 eof;
+	uint32_t		 events;	/* epoll mask now */
+	uint8_t			*in;
+	size_t			 inlen, incap;
+	uint8_t			*out;
+	size_t			 outlen, outcap;
+};
+
+/* One query upstream. */
+struct query {
+	struct query		*prev, *next;
+	struct dnsfwd		*fwd;
+	struct conn		*conn;		/* TCP: NULL once the client left */
+	struct peer		 peer;
+	struct policy		*pol;		/* one reference */
+	char			 task_id[REG_ID_MAX + 1];
+	char			*trace_id;
+	struct resolver_req	*req;
+	struct dnsjudge		 j;
+	size_t			 qlen;
+	uint8_t			 q[];
+};
+
+struct dnsfwd {
+	struct proxy		*p;
+	int			 udp[2], tcp[2];	/* IPv4, IPv6; -1 when not open */
+	uint16_t		 port;
+	struct query		*queries;
+	size_t			 npending;
+	struct conn		*conns;
+	size_t			 nconns;
+	/* Scratch for the loop's one thread. */
+	uint8_t			 buf[DNS_MSG_MAX];	/* a query read */
+	uint8_t			 ans[DNS_MSG_MAX];	/* the answer built */
+	struct dns_response	 resp;
+	char			 text[DNS_MAX_ANSWERS][ANSWER_TEXT];
+	struct event_dns_answer	 evans[DNS_MAX_ANSWERS];
+};
+
+static void conn_close(struct conn *c);
+static int conn_process(struct conn *c);
+
+/* The judgement of one query, with what the event needs about the task. */
+struct ctx {
+	const char		*task_id;	/* NULL: no task */
+	const char		*trace_id;
+	const struct policy	*pol;
+};
+
+static void
+event_emit(struct dnsfwd *f, const struct peer *pe, const struct ctx *cx,
+    const struct dnsjudge *j, bool allowed, const char *reason,
+    const struct dns_response *r)
+{
+	struct ag_event ev;
+	char type[DNSJUDGE_TYPE_LEN];
+	size_t i, n = 0;
+
+	event_init(&ev, EVENT_EGRESS);
+	ev.transport = pe->transport;
+	ev.protocol = PROTOCOL_DNS;
+	ev.src_ip = pe->src;
+	ev.src_port = pe->sport;
+	if (pe->dst.family != 0) {
+		ev.dst_ip = pe->dst;
+		ev.dst_port = pe->dport;
+	}
+	if (j->name[0] != '\0') {
+		ev.dst_domain = j->name;
+		ev.dns_question_name = j->name;
+	} else if (j->query.has_question && j->query.question.name.valid)
+		ev.dns_question_name = j->query.question.name.text;
+	if (j->query.has_question)
+		ev.dns_question_type = dnsjudge_type_name(j->query.question.qtype,
+		    type, sizeof(type));
+	ev.task_id = cx->task_id;
+	ev.trace_id = cx->trace_id;
+	if (cx->pol != NULL)
+		ev.policy = policy_name(cx->pol);
+	if (j->judged) {
+		switch (j->verdict.action) {
+		case POLICY_ALLOW:
+			ev.verdict = VERDICT_ALLOW;
+			break;
+		case POLICY_ASK:
+			ev.verdict = VERDICT_ASK;
+			break;
+		default:
+			ev.verdict = VERDICT_DENY;
+			break;
+		}
+		if (j->verdict.rule != NULL) {
+			ev.rule_file = policy_rule_file(j->verdict.rule);
+			ev.rule_line = policy_rule_line(j->verdict.rule);
+			ev.rule_text = policy_rule_text(j->verdict.rule);
+		}
+	}
+	ev.outcome = allowed ? OUTCOME_ALLOWED : OUTCOME_DENIED;
+	ev.reason = reason;
+	for (i = 0; r != NULL && i < r->n_answers && n < DNS_MAX_ANSWERS; i++) {
+		const struct dns_rr *rr = &r->answers[i];
+
+		if (rr->type == DNS_TYPE_CNAME) {
+			if (!rr->target_valid)
+				continue;
+			snprintf(f->text[n], ANSWER_TEXT, "%s", rr->target);
+			f->evans[n].type = "CNAME";
+		} else {
+			addr_format(&rr->addr, f->text[n], ANSWER_TEXT);
+			f->evans[n].type = rr->type == DNS_TYPE_A ? "A" : "AAAA";
+		}
+		f->evans[n].data = f->text[n];
+		f->evans[n].ttl = rr->ttl;
+		n++;
+	}
+	if (n > 0) {
+		ev.dns_answers = f->evans;
+		ev.dns_answers_count = n;
+	}
+	proxy_emit(f->p, &ev);
+}
+
+/* UDP answers leave from the address the query came to, so that the
+ * gateway's REDIRECT is undone on the way back. */
+static void
+udp_send(const struct peer *pe, const uint8_t *msg, size_t len)
+{
+	union {
+		char			buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr		align;
+	} u;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&u, 0, sizeof(u));
+	mh.msg_name = (void *)&pe->sa;
+	mh.msg_namelen = pe->salen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (pe->dst.family == AF_INET && pe->sa.ss_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = pe->dst.u.v4;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else if (pe->dst.family == AF_INET6) {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = pe->dst.u.v6;
+		pi.ipi6_ifindex = (unsigned)pe->ifindex;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (sendmsg(pe->ufd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("dns: answer to udp client: %s", strerror(errno));
+}
+
+static void
+conn_want(struct conn *c)
+{
+	uint32_t ev = 0;
+
+	if (!c->eof && c->pending < DNSFWD_TCP_PIPELINE)
+		ev |= EPOLLIN;
+	if (c->outlen > 0)
+		ev |= EPOLLOUT;
+	if (ev != c->events) {
+		if (loop_mod(c->fwd->p->loop, c->fd, ev) == -1)
+			log_warn("dns: epoll");
+		c->events = ev;
+	}
+}
+
+/* Write what can be written. Returns 0, or -1 when c was closed (an
+ * error, or the client's EOF with nothing left to answer). */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->outlen > 0) {
+		n = write(c->fd, c->out, c->outlen);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			log_debug("dns: tcp client: %s", strerror(errno));
+			conn_close(c);
+			return -1;
+		}
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	if (c->eof && c->outlen == 0 && c->pending == 0) {
+		conn_close(c);
+		return -1;
+	}
+	conn_want(c);
+	return 0;
+}
+
+/* Queue one length-prefixed message and flush. Returns 0, or -1 when c
+ * was closed. */
+static int
+conn_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	size_t need = c->outlen + 2 + len;
+	uint8_t *n;
+
+	if (need > TCP_OUT_MAX) {
+		log_info("dns: tcp client does not read its answers, closed");
+		conn_close(c);
+		return -1;
+	}
+	if (need > c->outcap) {
+		if ((n = realloc(c->out, need)) == NULL) {
+			log_warn("dns: tcp answer");
+			conn_close(c);
+			return -1;
+		}
+		c->out = n;
+		c->outcap = need;
+	}
+	c->out[c->outlen] = (uint8_t)(len >> 8);
+	c->out[c->outlen + 1] = (uint8_t)len;
+	memcpy(c->out + c->outlen + 2, msg, len);
+	c->outlen = need;
+	return conn_flush(c);
+}
+
+static void
+query_free(struct query *q)
+{
+	struct dnsfwd *f = q->fwd;
+
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		f->queries = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	f->npending--;
+	if (q->pol != NULL)
+		policy_unref(q->pol);
+	free(q->trace_id);
+	free(q);
+}
+
+/* Answer the client of a finished query. Returns with q freed. */
+static void
+query_reply(struct query *q, const uint8_t *msg, size_t len)
+{
+	struct conn *c = q->conn;
+
+	if (q->peer.transport == TRANSPORT_UDP) {
+		udp_send(&q->peer, msg, len);
+		query_free(q);
+		return;
+	}
+	query_free(q);
+	if (c == NULL)
+		return;
+	c->pending--;
+	if (len > 0 && conn_send(c, msg, len) == -1)
+		return;
+	/* A slot is free: queries read while the pipeline was full. */
+	if (conn_process(c) == -1)
+		return;
+	(void)conn_flush(c);
+}
+
+static void
+log_refused_addrs(struct dnsfwd *f, const struct query *q,
+    const struct dnsjudge_env *env)
+{
+	char list[512], a[AG_ADDR_STRLEN];
+	size_t i, off = 0;
+	int n;
+
+	list[0] = '\0';
+	for (i = 0; i < f->resp.n_answers; i++) {
+		const struct dns_rr *rr = &f->resp.answers[i];
+
+		if ((rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA) ||
+		    dnsjudge_addr_ok(env, &rr->addr))
+			continue;
+		n = snprintf(list + off, sizeof(list) - off, "%s%s",
+		    off ? " " : "", addr_format(&rr->addr, a, sizeof(a)));
+		if (n < 0 || (size_t)n >= sizeof(list) - off)
+			break;
+		off += (size_t)n;
+	}
+	log_warnx("dns: task %s: %s answered with internal addresses %s: "
+	    "refused (rebinding)", q->task_id, q->j.name, list);
+}
+
+static void
+query_done(void *arg, int status, const uint8_t *resp, size_t len)
+{
+	struct query *q = arg;
+	struct dnsfwd *f = q->fwd;
+	struct dnsjudge_env env;
+	struct dnscheck c;
+	struct ctx cx = { q->task_id, q->trace_id, q->pol };
+	char reason[64];
+	ssize_t n;
+
+	q->req = NULL;
+	if (status != 0) {
+		snprintf(reason, sizeof(reason), "upstream failed (c-ares %d)",
+		    status);
+		n = dns_build_error(q->q, q->qlen, DNS_RCODE_SERVFAIL, f->ans,
+		    sizeof(f->ans));
+		event_emit(f, &q->peer, &cx, &q->j, true, reason, NULL);
+		query_reply(q, f->ans, n < 0 ? 0 : (size_t)n);
+		return;
+	}
+	env.pol = q->pol;
+	env.self = f->p->self;
+	env.nself = f->p->nself;
+	env.udp_limit = q->peer.transport == TRANSPORT_UDP ?
+	    dns_udp_limit(&q->j.query) : 0;
+	dnsjudge_response(&q->j, &env, q->q, q->qlen, resp, len, &f->resp, &c,
+	    f->ans, sizeof(f->ans));
+	if (c.refused > 0)
+		log_refused_addrs(f, q, &env);
+	else if (c.local)
+		log_info("dns: task %s: %s: %s", q->task_id, q->j.name,
+		    c.reason);
+	/* Forwarded, so allowed, unless the answer was refused. */
+	event_emit(f, &q->peer, &cx, &q->j, c.refused == 0, c.reason,
+	    c.local ? NULL : &f->resp);
+	query_reply(q, f->ans, c.outlen);
+}
+
+/*
+ * Judge one query from pe (bytes in msg) and answer it or send it upstream.
+ * For TCP, c is the client; it may be closed when this returns only if
+ * the return value is -1.
+ */
+static int
+handle_query(struct dnsfwd *f, struct peer *pe, struct conn *c,
+    const uint8_t *msg, size_t len)
+{
+	const struct reg_task *task = NULL;
+	struct policy *pol = NULL;
+	struct dnsjudge j;
+	struct query *q;
+	struct ctx cx = { NULL, NULL, NULL };
+	bool tok;
+	const char *reason;
+
+	if (proxy_task_for(f->p, &pe->src, &task, &pol) == -1)
+		pol = NULL;
+	if (task != NULL) {
+		cx.task_id = task->id;
+		cx.trace_id = task->trace_id;
+	}
+	cx.pol = pol;
+	tok = f->p->telemetry == NULL || telemetry_ok(f->p->telemetry);
+	dnsjudge_query(msg, len, pol, tok, &j, f->ans, sizeof(f->ans));
+	reason = j.reason;
+	if (j.action == DNSJUDGE_FORWARD && f->npending >= DNSFWD_PENDING_MAX) {
+		reason = "too many queries upstream";
+		log_warnx("dns: %s", reason);
+		j.action = DNSJUDGE_ANSWER;
+		j.outlen = 0;
+	}
+	if (j.action == DNSJUDGE_FORWARD) {
+		if ((q = calloc(1, sizeof(*q) + len)) == NULL) {
+			reason = "out of memory";
+			log_warn("dns: query");
+			j.action = DNSJUDGE_ANSWER;
+			j.outlen = 0;
+		} else {
+			q->fwd = f;
+			q->conn = c;
+			q->peer = *pe;
+			q->pol = pol;
+			pol = NULL;
+			snprintf(q->task_id, sizeof(q->task_id), "%s", task->id);
+			if (task->trace_id != NULL)
+				q->trace_id = strdup(task->trace_id);
+			q->j = j;
+			q->qlen = len;
+			memcpy(q->q, msg, len);
+			if ((q->next = f->queries) != NULL)
+				q->next->prev = q;
+			f->queries = q;
+			f->npending++;
+			if (c != NULL)
+				c->pending++;
+			q->req = resolver_send(f->p->resolver, q->q, len,
+			    query_done, q);
+			if (q->req == NULL) {
+				/* Answered below as SERVFAIL. */
+				log_warn("dns: resolver_send");
+				if (c != NULL)
+					c->pending--;
+				query_free(q);
+				reason = "cannot send upstream";
+				j.action = DNSJUDGE_ANSWER;
+				j.outlen = 0;
+			}
+		}
+		if (j.action == DNSJUDGE_FORWARD)
+			return 0;
+	}
+	if (j.action == DNSJUDGE_ANSWER && j.outlen == 0) {
+		/* A failure of ours after the judge said forward. */
+		ssize_t n = dns_build_error(msg, len, DNS_RCODE_SERVFAIL,
+		    f->ans, sizeof(f->ans));
+
+		j.outlen = n < 0 ? 0 : (size_t)n;
+	}
+	if (j.action == DNSJUDGE_DROP) {
+		log_debug("dns: dropped %zu bytes: %s", len, j.reason);
+		if (pol != NULL)
+			policy_unref(pol);
+		return 0;
+	}
+	if (!tok)
+		log_warnx("dns: telemetry failing: query answered SERVFAIL");
+	else if (task == NULL)
+		log_info("dns: no task for %s: query refused",
+		    addr_format(&pe->src, (char[AG_ADDR_STRLEN]){ 0 },
+		    AG_ADDR_STRLEN));
+	event_emit(f, pe, &cx, &j, false, task != NULL && pol == NULL &&
+	    j.parsed == DNS_OK ? "task policy unavailable" : reason, NULL);
+	if (pol != NULL)
+		policy_unref(pol);
+	if (j.outlen == 0)
+		return 0;
+	if (c == NULL) {
+		udp_send(pe, f->ans, j.outlen);
+		return 0;
+	}
+	return conn_send(c, f->ans, j.outlen);
+}
+
+static void
+peer_local(struct peer *pe, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    addr_from_sockaddr((struct sockaddr *)&ss, &pe->dst) == 0)
+		pe->dport = ntohs(ss.ss_family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static uint16_t
+sa_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ?
+	    ((const struct sockaddr_in *)ss)->sin_port :
+	    ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static void
+udp_read(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct dnsfwd *f = arg;
+	union {
+		char			buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+					    CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr		align;
+	} u;
+	struct peer pe;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+	int i;
+
+	(void)l;
+	(void)events;
+	for (i = 0; i < UDP_BATCH; i++) {
+		memset(&pe, 0, sizeof(pe));
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = f->buf;
+		iov.iov_len = sizeof(f->buf);
+		mh.msg_name = &pe.sa;
+		mh.msg_namelen = sizeof(pe.sa);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("dns: udp receive");
+			return;
+		}
+		pe.salen = mh.msg_namelen;
+		pe.ufd = fd;
+		pe.transport = TRANSPORT_UDP;
+		if (addr_from_sockaddr((struct sockaddr *)&pe.sa, &pe.src) == -1)
+			continue;
+		pe.sport = sa_port(&pe.sa);
+		pe.dport = f->port;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				addr_from_v4(pi.ipi_addr.s_addr, &pe.dst);
+				pe.ifindex = pi.ipi_ifindex;
+			} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			    cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				addr_from_v6(pi.ipi6_addr.s6_addr, &pe.dst);
+				pe.ifindex = (int)pi.ipi6_ifindex;
+			}
+		}
+		(void)handle_query(f, &pe, NULL, f->buf, (size_t)n);
+	}
+}
+
+static void
+conn_idle(struct loop *l, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)l;
+	c->idle = NULL;
+	if (c->pending > 0 || c->outlen > 0) {
+		c->idle = loop_timer_add(c->fwd->p->loop, DNSFWD_TCP_IDLE_MS,
+		    conn_idle, c);
+		if (c->idle != NULL)
+			return;
+	}
+	log_debug("dns: tcp client idle, closed");
+	conn_close(c);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct dnsfwd *f = c->fwd;
+	struct query *q;
+
+	for (q = f->queries; q != NULL; q = q->next)
+		if (q->conn == c)
+			q->conn = NULL;
+	if (c->idle != NULL)
+		loop_timer_cancel(f->p->loop, c->idle);
+	loop_del(f->p->loop, c->fd);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		f->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	f->nconns--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Handle every complete message in the input; stop at the pipeline limit
+ * (query_reply calls back here as answers free slots). Returns 0, or -1
+ * when c was closed. */
+static int
+conn_process(struct conn *c)
+{
+	size_t mlen, used = 0;
+	struct peer pe;
+
+	while (c->pending < DNSFWD_TCP_PIPELINE && c->inlen - used >= 2) {
+		mlen = ((size_t)c->in[used] << 8) | c->in[used + 1];
+		if (c->inlen - used < 2 + mlen)
+			break;
+		pe = c->peer;
+		/* The message stays in place while it is judged; a query
+		 * sent upstream keeps its own copy. */
+		if (handle_query(c->fwd, &pe, c, c->in + used + 2, mlen) == -1)
+			return -1;
+		used += 2 + mlen;
+	}
+	if (used > 0) {
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+	return 0;
+}
+
+static void
+conn_event(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	size_t need;
+	ssize_t n;
+	uint8_t *nb;
+
+	/* Both directions gone: nothing can be answered any more. */
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		conn_close(c);
+		return;
+	}
+	if ((events & EPOLLOUT) && conn_flush(c) == -1)
+		return;
+	if (!(events & EPOLLIN))
+		return;
+	need = 2;
+	if (c->inlen >= 2)
+		need = 2 + (((size_t)c->in[0] << 8) | c->in[1]);
+	if (need < 514)
+		need = 514;
+	if (c->incap < need) {
+		if ((nb = realloc(c->in, need)) == NULL) {
+			log_warn("dns: tcp buffer");
+			conn_close(c);
+			return;
+		}
+		c->in = nb;
+		c->incap = need;
+	}
+	n = read(fd, c->in + c->inlen, c->incap - c->inlen);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_debug("dns: tcp client: %s", strerror(errno));
+		conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		c->eof = true;
+		if (c->pending == 0 && c->outlen == 0) {
+			conn_close(c);
+			return;
+		}
+		conn_want(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	if (c->idle != NULL)
+		loop_timer_cancel(l, c->idle);
+	c->idle = loop_timer_add(l, DNSFWD_TCP_IDLE_MS, conn_idle, c);
+	if (conn_process(c) == 0)
+		conn_want(c);
+}
+
+static void
+tcp_accept(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct dnsfwd *f = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct conn *c;
+	int cfd, i;
+
+	(void)events;
+	for (i = 0; i < UDP_BATCH; i++) {
+		sl = sizeof(ss);
+		cfd = accept4(fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("dns: accept");
+			return;
+		}
+		if (f->nconns >= DNSFWD_TCP_MAX || f->p->stopping) {
+			log_warnx("dns: too many tcp clients, one closed");
+			close(cfd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("dns: tcp client");
+			close(cfd);
+			continue;
+		}
+		c->fwd = f;
+		c->fd = cfd;
+		c->peer.transport = TRANSPORT_TCP;
+		c->peer.ufd = -1;
+		if (addr_from_sockaddr((struct sockaddr *)&ss, &c->peer.src) == -1) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->peer.sport = sa_port(&ss);
+		peer_local(&c->peer, cfd);
+		c->events = EPOLLIN;
+		if (loop_add(l, cfd, EPOLLIN, conn_event, c) == -1) {
+			log_warn("dns: epoll");
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->idle = loop_timer_add(l, DNSFWD_TCP_IDLE_MS, conn_idle, c);
+		if ((c->next = f->conns) != NULL)
+			c->next->prev = c;
+		f->conns = c;
+		f->nconns++;
+	}
+}
+
+static int
+listen_one(struct dnsfwd *f, int family, int type)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, on = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(f->port);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(f->port);
+		sin6->sin6_addr = in6addr_any;
+		sl = sizeof(*sin6);
+	}
+	if ((fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (type == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (type == SOCK_DGRAM && family == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
+		goto fail;
+	if (type == SOCK_DGRAM && family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 128) == -1)
+		goto fail;
+	if (loop_add(f->p->loop, fd, EPOLLIN,
+	    type == SOCK_DGRAM ? udp_read : tcp_accept, f) == -1)
+		goto fail;
+	return fd;
+fail:
+	{
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+struct dnsfwd *
+dnsfwd_open(struct proxy *p)
+{
+	struct dnsfwd *f;
+	int e;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	f->p = p;
+	f->port = p->conf->dns_port;
+	f->udp[0] = f->udp[1] = f->tcp[0] = f->tcp[1] = -1;
+	if ((f->udp[0] = listen_one(f, AF_INET, SOCK_DGRAM)) == -1 ||
+	    (f->tcp[0] = listen_one(f, AF_INET, SOCK_STREAM)) == -1)
+		goto fail;
+	if ((f->udp[1] = listen_one(f, AF_INET6, SOCK_DGRAM)) == -1 ||
+	    (f->tcp[1] = listen_one(f, AF_INET6, SOCK_STREAM)) == -1) {
+		if (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL)
+			goto fail;
+		log_warn("dns: no IPv6 listener on port %u", f->port);
+	}
+	p->dns = f;
+	return f;
+fail:
+	e = errno;
+	dnsfwd_close(f);
+	errno = e;
+	return NULL;
+}
+
+void
+dnsfwd_close(struct dnsfwd *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	while (f->queries != NULL) {
+		resolver_cancel(f->queries->req);
+		query_free(f->queries);
+	}
+	while (f->conns != NULL)
+		conn_close(f->conns);
+	for (i = 0; i < 2; i++) {
+		if (f->udp[i] != -1) {
+			loop_del(f->p->loop, f->udp[i]);
+			close(f->udp[i]);
+		}
+		if (f->tcp[i] != -1) {
+			loop_del(f->p->loop, f->tcp[i]);
+			close(f->tcp[i]);
+		}
+	}
+	if (f->p->dns == f)
+		f->p->dns = NULL;
+	free(f);
+}
+
+size_t
+dnsfwd_pending(const struct dnsfwd *f)
+{
+	return f->npending;
+}
+
+size_t
+dnsfwd_clients(const struct dnsfwd *f)
+{
+	return f->nconns;
+}
