@@ -8,6 +8,9 @@ EXTRA_DIST += tests/world/world.sh tests/world/tap.sh tests/world/echo.py \
 # agentgatectl gateway up|down|status (docs/gateway.md).
 INTEGRATION_TESTS += tests/gateway/gateway.test.sh
 EXTRA_DIST += tests/gateway/gateway.test.sh
+# agentgate-proxy's transparent TCP side (docs/proxy.md).
+INTEGRATION_TESTS += tests/proxy/proxy.test.sh
+EXTRA_DIST += tests/proxy/proxy.test.sh
 # agentgate-proxy's DNS forwarder (docs/proxy.md, "DNS forwarder").
 INTEGRATION_TESTS += tests/proxy/dns.test.sh
 EXTRA_DIST += tests/proxy/dns.test.sh

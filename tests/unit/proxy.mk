@@ -20,6 +20,17 @@ tests_unit_test_dnsjudge_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_dnsjudge_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dnsjudge_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
 
+check_PROGRAMS += tests/unit/test_conn tests/unit/test_relay
+TESTS += tests/unit/test_conn tests/unit/test_relay
+tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
+tests_unit_test_conn_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conn_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+tests_unit_test_relay_SOURCES = tests/unit/test_relay.c
+tests_unit_test_relay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_relay_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_relay_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
 check_PROGRAMS += tests/unit/test_dnsfwd
 TESTS += tests/unit/test_dnsfwd
 tests_unit_test_dnsfwd_SOURCES = tests/unit/test_dnsfwd.c

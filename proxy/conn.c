@@ -1,0 +1,960 @@
+/*
+ * Transparent connections: accept, find the task by source address, read
+ * the first bytes under the handshake timeout, judge the SNI or Host (or
+ * the original destination when there is no name), resolve an allowed name
+ * ourselves, dial only the usable answers, then hand both sockets to a
+ * relay. Each connection ends in exactly one egress event.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <ares.h>
+
+#include "canon.h"
+#include "conf.h"
+#include "conn.h"
+#include "httphead.h"
+#include "log.h"
+#include "loop.h"
+#include "proxy.h"
+#include "relay.h"
+#include "resolve.h"
+#include "telemetry.h"
+#include "tlshello.h"
+
+/* SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST
+ * (linux/netfilter_ipv6/ip6_tables.h) are both 80; the kernel headers
+ * clash with netinet/in.h, so the value is spelled here. */
+#define CONN_SO_ORIGINAL_DST	80
+#define CONN_ACCEPT_BATCH	64
+
+enum conn_state {
+	CONN_HELLO = 0,		/* reading the first bytes, handshake timer running */
+	CONN_RESOLVING,		/* the name is allowed; waiting for our resolver */
+	CONN_CONNECTING,	/* a non-blocking connect to cand[next - 1] is pending */
+	CONN_RELAYING,		/* the relay owns both sockets until it ends */
+	CONN_DONE,		/* the event is written; only freeing is left */
+};
+
+/* Connections per task, for proxy-max-conns-task. */
+struct task_count {
+	char			 id[REG_ID_MAX + 1];
+	uint32_t		 n;
+	struct task_count	*next;
+};
+
+struct conn_set {
+	struct proxy		*p;
+	int			 lfd[2];	/* IPv4, IPv6 listeners; -1 when closed */
+	struct conn		*conns;
+	size_t			 n;
+	struct task_count	*tasks;
+};
+
+struct conn {
+	struct conn_set		*set;
+	struct conn		*prev, *next;
+	enum conn_state		 state;
+	int			 cfd, sfd;
+	struct ag_addr		 src, odst, dialled;
+	uint16_t		 sport, oport;
+	struct timespec		 start;
+	struct loop_timer	*timer;		/* handshake or connect deadline */
+	struct resolver_req	*req;
+	struct relay		*relay;
+	struct task_count	*tc;		/* NULL: no task */
+	char			 task_id[REG_ID_MAX + 1];
+	char			*trace_id;
+	struct policy		*pol;		/* one reference */
+	struct policy_verdict	 verdict;
+	bool			 judged;
+	/* The first bytes and what they said. */
+	uint8_t			*buf;
+	size_t			 len, cap;
+	enum event_protocol	 proto;
+	char			 sni[TLSHELLO_SNI_MAX + 1];
+	size_t			 sni_len;
+	bool			 has_sni;
+	char			 host[HTTPHEAD_HOST_MAX + 1];
+	char			 method[HTTPHEAD_METHOD_MAX + 1];
+	size_t			 head_len;	/* HTTP: bytes of the first head */
+	char			 name[CANON_NAME_MAX + 1];	/* "" if none */
+	/* Where it may go. */
+	struct ag_addr		 cand[RESOLVE_ANSWERS_MAX];
+	size_t			 ncand, next_cand;
+	int			 mismatch;	/* -1 unknown, 0, 1 */
+	int			 connect_err;
+};
+
+static const char *const conn_state_names[] = {
+	"hello", "resolving", "connecting", "relaying", "done",
+};
+
+/* Allowed transitions, [from] -> bitmask of to. */
+static const unsigned conn_next[] = {
+	[CONN_HELLO]      = 1u << CONN_RESOLVING | 1u << CONN_CONNECTING |
+			    1u << CONN_DONE,
+	[CONN_RESOLVING]  = 1u << CONN_CONNECTING | 1u << CONN_DONE,
+	[CONN_CONNECTING] = 1u << CONN_CONNECTING | 1u << CONN_RELAYING |
+			    1u << CONN_DONE,
+	[CONN_RELAYING]   = 1u << CONN_DONE,
+	[CONN_DONE]       = 0,
+};
+
+static void
+conn_set_state(struct conn *c, enum conn_state to)
+{
+	assert(conn_next[c->state] & (1u << to));
+	log_debug("conn %d: %s -> %s", c->cfd, conn_state_names[c->state],
+	    conn_state_names[to]);
+	c->state = to;
+}
+
+static void conn_free(struct conn *);
+static void conn_try_next(struct conn *);
+
+static void
+conn_timer_clear(struct conn *c)
+{
+	if (c->timer != NULL) {
+		loop_timer_cancel(c->set->p->loop, c->timer);
+		c->timer = NULL;
+	}
+}
+
+/* The fields every event of this connection has. */
+static void
+conn_event_fill(struct conn *c, struct ag_event *ev)
+{
+	struct timespec now;
+
+	event_init(ev, EVENT_EGRESS);
+	ev->transport = TRANSPORT_TCP;
+	ev->protocol = c->proto;
+	ev->src_ip = c->src;
+	ev->src_port = c->sport;
+	ev->requested_ip = c->odst;
+	ev->requested_port = c->oport;
+	ev->dst_port = c->oport;
+	if (c->name[0] != '\0')
+		ev->dst_domain = c->name;
+	if (c->has_sni) {
+		ev->tls_server_name = c->sni;
+		ev->tls_server_name_len = c->sni_len;
+	}
+	if (c->proto == PROTOCOL_HTTP) {
+		if (c->method[0] != '\0')
+			ev->http_request_method = c->method;
+		if (c->host[0] != '\0')
+			ev->url_domain = c->host;
+	}
+	if (c->task_id[0] != '\0')
+		ev->task_id = c->task_id;
+	ev->trace_id = c->trace_id;
+	if (c->pol != NULL)
+		ev->policy = policy_name(c->pol);
+	if (c->judged)
+		proxy_event_verdict(ev, NULL, c->pol, &c->verdict);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ev->start = c->start;
+	ev->end = now;
+	ev->duration_ns = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000000 +
+	    (now.tv_nsec - c->start.tv_nsec);
+}
+
+/*
+ * Refuse: HTTP clients get a short response naming the reason (status
+ * 403, or the parser's 4xx/5xx), then the connection is closed and its one
+ * event written.
+ */
+static void
+conn_deny(struct conn *c, const char *reason, int http_status)
+{
+	struct ag_event ev;
+	char resp[512];
+	int n;
+
+	if (c->proto == PROTOCOL_HTTP && http_status > 0) {
+		n = snprintf(resp, sizeof(resp),
+		    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+		    "Connection: close\r\nContent-Length: %zu\r\n\r\n"
+		    "agentgate: %s\n", http_status,
+		    http_status == 403 ? "Forbidden" :
+		    http_status == 502 ? "Bad Gateway" : "Bad Request",
+		    strlen(reason) + 12, reason);
+		/* Best effort: a fresh socket's buffer takes this at once. */
+		if (n > 0 && (size_t)n < sizeof(resp))
+			(void)send(c->cfd, resp, (size_t)n, MSG_NOSIGNAL);
+	}
+	conn_event_fill(c, &ev);
+	ev.outcome = OUTCOME_DENIED;
+	ev.reason = reason;
+	if (c->dialled.family != 0)
+		ev.dst_ip = c->dialled;
+	if (c->mismatch != -1)
+		ev.destination_mismatch = c->mismatch;
+	proxy_emit(c->set->p, &ev);
+	log_info("deny %s %s:%u: %s", c->task_id[0] ? c->task_id : "-",
+	    c->name[0] ? c->name : "-", c->oport, reason);
+	conn_set_state(c, CONN_DONE);
+	conn_free(c);
+}
+
+static void
+conn_relay_done(void *arg, const struct relay_stats *st)
+{
+	struct conn *c = arg;
+	struct ag_event ev;
+	const char *why = NULL;
+	char buf[128];
+
+	conn_event_fill(c, &ev);
+	ev.dst_ip = c->dialled;
+	ev.src_bytes = (int64_t)st->up;
+	ev.dst_bytes = (int64_t)st->down;
+	ev.destination_mismatch = c->mismatch == 1;
+	switch (st->end) {
+	case RELAY_END_EOF:
+		break;
+	case RELAY_END_IDLE:
+		why = "idle timeout";
+		break;
+	case RELAY_END_STOPPED:
+		why = "proxy stopping";
+		break;
+	case RELAY_END_ERROR:
+		snprintf(buf, sizeof(buf), "relay: %s", strerror(st->error));
+		why = buf;
+		break;
+	}
+	ev.reason = why;
+	proxy_emit(c->set->p, &ev);
+	conn_set_state(c, CONN_DONE);
+	conn_free(c);
+}
+
+static void
+conn_connected(struct conn *c)
+{
+	char *head = NULL;
+	const uint8_t *first = c->buf;
+	size_t len = c->len;
+	ssize_t hl;
+
+	conn_timer_clear(c);
+	(void)loop_del(c->set->p->loop, c->sfd);
+	if (c->proto == PROTOCOL_HTTP) {
+		/* The first request's head with Connection: close, then the
+		 * rest of what the client already sent, unchanged. */
+		if ((head = malloc(c->len + CONN_CLOSE_EXTRA)) == NULL) {
+			conn_deny(c, "out of memory", 502);
+			return;
+		}
+		hl = conn_http_close_head((const char *)c->buf, c->head_len,
+		    head, c->head_len + CONN_CLOSE_EXTRA);
+		if (hl < 0) {
+			free(head);
+			conn_deny(c, "cannot rewrite the request head", 502);
+			return;
+		}
+		memcpy(head + hl, c->buf + c->head_len, c->len - c->head_len);
+		first = (const uint8_t *)head;
+		len = (size_t)hl + c->len - c->head_len;
+	}
+	c->relay = relay_new(c->set->p->loop, c->cfd, c->sfd, first, len,
+	    c->set->p->conf->proxy_idle_ms, conn_relay_done, c);
+	free(head);
+	if (c->relay == NULL) {
+		conn_deny(c, "cannot start the relay", 502);
+		return;
+	}
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+	conn_set_state(c, CONN_RELAYING);
+}
+
+static void
+conn_connect_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	(void)events;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		err = errno;
+	if (err == 0) {
+		conn_connected(c);
+		return;
+	}
+	c->connect_err = err;
+	conn_timer_clear(c);
+	(void)loop_del(l, fd);
+	close(fd);
+	c->sfd = -1;
+	conn_try_next(c);
+}
+
+static void
+conn_connect_timeout(struct loop *l, void *arg)
+{
+	struct conn *c = arg;
+
+	c->timer = NULL;
+	c->connect_err = ETIMEDOUT;
+	(void)loop_del(l, c->sfd);
+	close(c->sfd);
+	c->sfd = -1;
+	conn_try_next(c);
+}
+
+static int
+conn_sockaddr(const struct ag_addr *a, uint16_t port,
+    struct sockaddr_storage *ss, socklen_t *sl)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->u.v4;
+		*sl = sizeof(*sin);
+		return 0;
+	}
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = a->u.v6;
+		*sl = sizeof(*sin6);
+		return 0;
+	}
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+/* Dial the next usable address, in turn; none left: the attempt fails. */
+static void
+conn_try_next(struct conn *c)
+{
+	struct proxy *p = c->set->p;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char reason[128];
+	const struct ag_addr *a;
+
+	while (c->next_cand < c->ncand) {
+		a = &c->cand[c->next_cand++];
+		conn_set_state(c, CONN_CONNECTING);
+		c->dialled = *a;
+		if (conn_sockaddr(a, c->oport, &ss, &sl) == -1)
+			continue;
+		c->sfd = socket(a->family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (c->sfd == -1) {
+			c->connect_err = errno;
+			continue;
+		}
+		if (connect(c->sfd, (struct sockaddr *)&ss, sl) == -1 &&
+		    errno != EINPROGRESS) {
+			c->connect_err = errno;
+			close(c->sfd);
+			c->sfd = -1;
+			continue;
+		}
+		if (loop_add(p->loop, c->sfd, EPOLLOUT, conn_connect_cb, c) == -1 ||
+		    (c->timer = loop_timer_add(p->loop, p->conf->proxy_handshake_ms,
+		    conn_connect_timeout, c)) == NULL) {
+			c->connect_err = errno;
+			(void)loop_del(p->loop, c->sfd);
+			close(c->sfd);
+			c->sfd = -1;
+			continue;
+		}
+		return;
+	}
+	snprintf(reason, sizeof(reason), "upstream unreachable: %s",
+	    strerror(c->connect_err != 0 ? c->connect_err : EHOSTUNREACH));
+	conn_deny(c, reason, 502);
+}
+
+static void
+conn_resolved(void *arg, int status, const struct resolve_answer *ans,
+    size_t n)
+{
+	struct conn *c = arg;
+	struct proxy *p = c->set->p;
+	char reason[160];
+	size_t i, pass;
+	bool seen_odst = false;
+
+	c->req = NULL;
+	if (status != ARES_SUCCESS) {
+		snprintf(reason, sizeof(reason), "cannot resolve: %s",
+		    ares_strerror(status));
+		conn_deny(c, reason, 502);
+		return;
+	}
+	/* The original destination's family first, so that a client that
+	 * asked for IPv6 is served over IPv6 when the name has it. */
+	c->ncand = 0;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if ((ans[i].addr.family == c->odst.family) != (pass == 0))
+				continue;
+			if (addr_equal(&ans[i].addr, &c->odst))
+				seen_odst = true;
+			/* The rebinding rule and the gateway's own addresses. */
+			if (!proxy_answer_usable(p, c->pol, &ans[i].addr,
+			    POLICY_PROTO_TCP, c->oport))
+				continue;
+			c->cand[c->ncand++] = ans[i].addr;
+		}
+	}
+	c->mismatch = seen_odst ? 0 : 1;
+	if (c->ncand == 0) {
+		conn_deny(c, "no usable address: answers point at private, "
+		    "loopback, link-local, metadata or gateway addresses", 403);
+		return;
+	}
+	c->next_cand = 0;
+	conn_try_next(c);
+}
+
+/* A verdict was reached on the first bytes: go on or refuse. */
+static void
+conn_decide(struct conn *c, const struct ag_addr *literal)
+{
+	struct proxy *p = c->set->p;
+
+	conn_timer_clear(c);
+	(void)loop_del(p->loop, c->cfd);
+	c->judged = true;
+	if (c->verdict.action == POLICY_ASK) {
+		conn_deny(c, "approval not available", 403);
+		return;
+	}
+	if (c->verdict.action != POLICY_ALLOW) {
+		conn_deny(c, c->verdict.rule != NULL ? "denied by rule" :
+		    "default deny", 403);
+		return;
+	}
+	if (!telemetry_ok(p->telemetry)) {
+		conn_deny(c, "telemetry unavailable", 403);
+		return;
+	}
+	if (literal != NULL) {
+		/* Judged by address: that address is the only target. */
+		c->mismatch = addr_equal(literal, &c->odst) ? 0 : 1;
+		if (!proxy_answer_usable(p, c->pol, literal, POLICY_PROTO_TCP,
+		    c->oport)) {
+			conn_deny(c, "destination is the gateway", 403);
+			return;
+		}
+		c->cand[0] = *literal;
+		c->ncand = 1;
+		c->next_cand = 0;
+		conn_try_next(c);
+		return;
+	}
+	conn_set_state(c, CONN_RESOLVING);
+	c->req = resolver_lookup(p->resolver, c->name, conn_resolved, c);
+	if (c->req == NULL)
+		conn_deny(c, "cannot resolve: out of memory", 502);
+}
+
+/* Judge a host from SNI or Host; an invalid one is denied here. */
+static void
+conn_judge_host(struct conn *c, const char *host, size_t len)
+{
+	struct canon_out co;
+	enum canon_result cr;
+	char reason[96];
+
+	cr = canon_host(host, len, &co);
+	if (cr == CANON_NAME) {
+		memcpy(c->name, co.name, co.len + 1);
+		c->verdict = policy_match_name(c->pol, c->name,
+		    POLICY_PROTO_TCP, c->oport);
+		conn_decide(c, NULL);
+		return;
+	}
+	if (cr == CANON_ADDRESS) {
+		c->verdict = policy_match_addr(c->pol, &co.addr,
+		    POLICY_PROTO_TCP, c->oport);
+		conn_decide(c, &co.addr);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "invalid name: %s",
+	    canon_strerror(cr));
+	c->judged = false;
+	conn_deny(c, reason, 400);
+}
+
+/* No name at all: only an address rule for the original destination. */
+static void
+conn_judge_odst(struct conn *c)
+{
+	c->verdict = policy_match_addr(c->pol, &c->odst, POLICY_PROTO_TCP,
+	    c->oport);
+	conn_decide(c, &c->odst);
+}
+
+/* Look at what arrived so far. Returns true when the connection moved on. */
+static bool
+conn_parse(struct conn *c)
+{
+	struct tls_hello h;
+	struct http_head hh;
+	size_t need = 0;
+
+	switch (tlshello_parse(c->buf, c->len, &h, &need)) {
+	case TLSHELLO_OK:
+		c->proto = PROTOCOL_TLS;
+		if (!h.has_sni) {
+			conn_judge_odst(c);
+			return true;
+		}
+		c->has_sni = true;
+		memcpy(c->sni, h.sni, h.sni_len);
+		c->sni[h.sni_len] = '\0';
+		c->sni_len = h.sni_len;
+		conn_judge_host(c, c->sni, c->sni_len);
+		return true;
+	case TLSHELLO_NEED_MORE:
+		c->proto = PROTOCOL_TLS;
+		if (need > CONN_FIRST_MAX) {
+			conn_deny(c, "ClientHello too large", 0);
+			return true;
+		}
+		return false;
+	case TLSHELLO_INVALID:
+		c->proto = PROTOCOL_TLS;
+		conn_deny(c, h.error != NULL ? h.error : "invalid ClientHello", 0);
+		return true;
+	case TLSHELLO_NOT_TLS:
+		break;
+	}
+	switch (httphead_parse((const char *)c->buf, c->len, &hh)) {
+	case HTTPHEAD_OK:
+		c->proto = PROTOCOL_HTTP;
+		snprintf(c->method, sizeof(c->method), "%s", hh.method);
+		snprintf(c->host, sizeof(c->host), "%s", hh.host);
+		c->head_len = hh.head_len;
+		if (hh.is_connect) {
+			/* CONNECT belongs to the explicit listener. */
+			conn_deny(c, "CONNECT on the transparent port", 400);
+			return true;
+		}
+		if (hh.host[0] == '\0') {
+			conn_judge_odst(c);
+			return true;
+		}
+		conn_judge_host(c, hh.host, strlen(hh.host));
+		return true;
+	case HTTPHEAD_NEED_MORE:
+		c->proto = PROTOCOL_HTTP;
+		return false;
+	case HTTPHEAD_INVALID:
+		c->proto = PROTOCOL_HTTP;
+		conn_deny(c, hh.error != NULL ? hh.error : "invalid request",
+		    hh.status > 0 ? hh.status : 400);
+		return true;
+	case HTTPHEAD_NOT_HTTP:
+		break;
+	}
+	conn_deny(c, "neither a TLS ClientHello nor an HTTP request", 0);
+	return true;
+}
+
+static void
+conn_read_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	uint8_t *nb;
+	size_t ncap;
+	ssize_t n;
+
+	(void)l;
+	(void)events;
+	for (;;) {
+		if (c->len == c->cap) {
+			if (c->cap >= CONN_FIRST_MAX) {
+				conn_deny(c, "first bytes too large", 431);
+				return;
+			}
+			ncap = c->cap == 0 ? 4096 : c->cap * 2;
+			if (ncap > CONN_FIRST_MAX)
+				ncap = CONN_FIRST_MAX;
+			if ((nb = realloc(c->buf, ncap)) == NULL) {
+				conn_deny(c, "out of memory", 0);
+				return;
+			}
+			c->buf = nb;
+			c->cap = ncap;
+		}
+		n = read(fd, c->buf + c->len, c->cap - c->len);
+		if (n > 0) {
+			c->len += (size_t)n;
+			/* Parsing is stateless and cheap: judge as soon as
+			 * the bytes suffice, however they were split. */
+			if (conn_parse(c))
+				return;
+			continue;
+		}
+		if (n == 0) {
+			conn_deny(c, "closed before the handshake was complete",
+			    0);
+			return;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		conn_deny(c, "read error before the handshake", 0);
+		return;
+	}
+}
+
+static void
+conn_handshake_timeout(struct loop *l, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)l;
+	c->timer = NULL;
+	conn_deny(c, "handshake timeout", 408);
+}
+
+static struct task_count *
+conn_task_count(struct conn_set *s, const char *id)
+{
+	struct task_count *tc;
+
+	for (tc = s->tasks; tc != NULL; tc = tc->next)
+		if (strcmp(tc->id, id) == 0)
+			return tc;
+	if ((tc = calloc(1, sizeof(*tc))) == NULL)
+		return NULL;
+	snprintf(tc->id, sizeof(tc->id), "%s", id);
+	tc->next = s->tasks;
+	s->tasks = tc;
+	return tc;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct conn_set *s = c->set;
+	struct loop *l = s->p->loop;
+	struct task_count **tp;
+
+	assert(c->state == CONN_DONE);
+	conn_timer_clear(c);
+	resolver_cancel(c->req);
+	if (c->relay != NULL)
+		relay_free(c->relay);
+	(void)loop_del(l, c->cfd);
+	close(c->cfd);
+	if (c->sfd != -1) {
+		(void)loop_del(l, c->sfd);
+		close(c->sfd);
+	}
+	if (c->pol != NULL)
+		policy_unref(c->pol);
+	if (c->tc != NULL && --c->tc->n == 0) {
+		for (tp = &s->tasks; *tp != c->tc; tp = &(*tp)->next)
+			;
+		*tp = c->tc->next;
+		free(c->tc);
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->n--;
+	s->p->nconns--;
+	free(c->trace_id);
+	free(c->buf);
+	free(c);
+}
+
+static int
+conn_original_dst(int fd, int family, struct ag_addr *a, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockopt(fd, level, CONN_SO_ORIGINAL_DST, &ss, &sl) == -1)
+		return -1;
+	if (addr_from_sockaddr((struct sockaddr *)&ss, a) == -1)
+		return -1;
+	*port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+static void
+conn_start(struct conn_set *s, int fd, int family)
+{
+	struct proxy *p = s->p;
+	struct conn *c;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const struct reg_task *task;
+	const struct ag_conf *cf = p->conf;
+	char reason[96];
+	int rc;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("conn");
+		close(fd);
+		return;
+	}
+	c->set = s;
+	c->cfd = fd;
+	c->sfd = -1;
+	c->mismatch = -1;
+	c->state = CONN_HELLO;
+	clock_gettime(CLOCK_REALTIME, &c->start);
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n++;
+	p->nconns++;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    addr_from_sockaddr((struct sockaddr *)&ss, &c->src) == 0)
+		c->sport = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	if (conn_original_dst(fd, family, &c->odst, &c->oport) == -1) {
+		conn_deny(c, "no original destination (not redirected)", 0);
+		return;
+	}
+	if (p->stopping) {
+		conn_deny(c, "proxy stopping", 0);
+		return;
+	}
+	if (s->n > cf->proxy_max_conns) {
+		conn_deny(c, "proxy-max-conns reached", 0);
+		return;
+	}
+	rc = proxy_task_for(p, &c->src, &task, &c->pol);
+	if (task != NULL) {
+		snprintf(c->task_id, sizeof(c->task_id), "%s", task->id);
+		if (task->trace_id != NULL)
+			c->trace_id = strdup(task->trace_id);
+	}
+	if (rc == -1) {
+		conn_deny(c, errno == ENOENT ? "no task for the source address" :
+		    "the task's policy cannot be loaded", 0);
+		return;
+	}
+	if ((c->tc = conn_task_count(s, c->task_id)) == NULL) {
+		conn_deny(c, "out of memory", 0);
+		return;
+	}
+	if (++c->tc->n > cf->proxy_max_conns_task) {
+		snprintf(reason, sizeof(reason),
+		    "proxy-max-conns-task (%u) reached", cf->proxy_max_conns_task);
+		conn_deny(c, reason, 0);
+		return;
+	}
+	if (!telemetry_ok(p->telemetry)) {
+		conn_deny(c, "telemetry unavailable", 0);
+		return;
+	}
+	if (loop_add(p->loop, fd, EPOLLIN, conn_read_cb, c) == -1 ||
+	    (c->timer = loop_timer_add(p->loop, cf->proxy_handshake_ms,
+	    conn_handshake_timeout, c)) == NULL) {
+		conn_deny(c, "out of resources", 0);
+		return;
+	}
+}
+
+static void
+conn_accept_cb(struct loop *l, int lfd, uint32_t events, void *arg)
+{
+	struct conn_set *s = arg;
+	int fd, i, family = lfd == s->lfd[1] ? AF_INET6 : AF_INET;
+
+	(void)l;
+	(void)events;
+	for (i = 0; i < CONN_ACCEPT_BATCH; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		conn_start(s, fd, family);
+	}
+}
+
+static int
+conn_listen(int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct ag_addr any;
+	int fd, one = 1, saved;
+
+	memset(&any, 0, sizeof(any));
+	any.family = (sa_family_t)family;
+	if (conn_sockaddr(&any, port, &ss, &sl) == -1)
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    &one, sizeof(one)) == -1) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(fd, 1024) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+struct conn_set *
+conn_set_open(struct proxy *p, uint16_t port)
+{
+	struct conn_set *s;
+	static const int families[2] = { AF_INET, AF_INET6 };
+	int i, saved;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->p = p;
+	s->lfd[0] = s->lfd[1] = -1;
+	for (i = 0; i < 2; i++) {
+		if ((s->lfd[i] = conn_listen(families[i], port)) == -1) {
+			log_warn("listen %s port %u",
+			    i == 0 ? "0.0.0.0" : "[::]", port);
+			goto fail;
+		}
+		if (loop_add(p->loop, s->lfd[i], EPOLLIN, conn_accept_cb, s) == -1)
+			goto fail;
+	}
+	return s;
+fail:
+	saved = errno;
+	conn_set_free(s);
+	errno = saved;
+	return NULL;
+}
+
+void
+conn_set_stop(struct conn_set *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (s->lfd[i] != -1) {
+			(void)loop_del(s->p->loop, s->lfd[i]);
+			close(s->lfd[i]);
+			s->lfd[i] = -1;
+		}
+	}
+	while (s->conns != NULL) {
+		if (s->conns->state == CONN_RELAYING)
+			relay_stop(s->conns->relay);
+		else
+			conn_deny(s->conns, "proxy stopping", 0);
+	}
+}
+
+void
+conn_set_free(struct conn_set *s)
+{
+	if (s == NULL)
+		return;
+	conn_set_stop(s);
+	free(s);
+}
+
+size_t
+conn_set_count(const struct conn_set *s)
+{
+	return s->n;
+}
+
+/* Whether a header line names one of the hop-by-hop keep-alive headers. */
+static bool
+conn_hop_header(const char *line, size_t len)
+{
+	static const char *const names[] = {
+		"connection", "keep-alive", "proxy-connection",
+	};
+	const char *colon = memchr(line, ':', len);
+	size_t i, nl;
+
+	if (colon == NULL)
+		return false;
+	nl = (size_t)(colon - line);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == nl && strncasecmp(line, names[i], nl) == 0)
+			return true;
+	return false;
+}
+
+ssize_t
+conn_http_close_head(const char *head, size_t head_len, char *out,
+    size_t outsize)
+{
+	static const char close_hdr[] = "Connection: close\r\n";
+	const char *p = head, *end = head + head_len, *nl;
+	size_t o = 0, ll;
+	bool first = true;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		ll = (size_t)(nl - p) + 1;
+		if (!first && (ll == 1 || (ll == 2 && p[0] == '\r'))) {
+			/* The blank line: the header goes just before it. */
+			if (o + sizeof(close_hdr) - 1 + ll > outsize) {
+				errno = ENOSPC;
+				return -1;
+			}
+			memcpy(out + o, close_hdr, sizeof(close_hdr) - 1);
+			o += sizeof(close_hdr) - 1;
+			memcpy(out + o, p, ll);
+			return (ssize_t)(o + ll);
+		}
+		if (first || !conn_hop_header(p, ll)) {
+			if (o + ll > outsize) {
+				errno = ENOSPC;
+				return -1;
+			}
+			memcpy(out + o, p, ll);
+			o += ll;
+		}
+		first = false;
+		p += ll;
+	}
+	errno = EINVAL;
+	return -1;
+}

@@ -1,0 +1,325 @@
+/*
+ * agentgate-proxy: the transparent TLS-SNI/HTTP proxy and DNS forwarder of
+ * the gateway. main() reads the settings, binds, drops privileges and runs
+ * the loop; signals arrive through a signalfd on the same loop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "geoip.h"
+#include "log.h"
+#include "loop.h"
+#include "proxy.h"
+#include "resolve.h"
+#include "telemetry.h"
+
+/* The DNS forwarder is built in once proxy/local.mk lists its source
+ * (PROXY_HAVE_DNSFWD is set there). */
+#ifdef PROXY_HAVE_DNSFWD
+#include "dnsfwd.h"
+#endif
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: agentgate-proxy [-fnv] [--config FILE]\n"
+	    "\n"
+	    "  --config FILE  settings (default " AG_SYSCONFDIR "/agentgate.conf)\n"
+	    "  -f             stay in the foreground (the only mode)\n"
+	    "  -n             check the settings and the policy of every\n"
+	    "                 registered task, then exit\n"
+	    "  -v             more log output (twice: debug)\n"
+	    "  --help         this text\n"
+	    "\n"
+	    "Signals: HUP reloads the task registry and policies and reopens the\n"
+	    "telemetry file; TERM and INT stop. See docs/proxy.md.\n");
+}
+
+static void
+print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
+}
+
+static void
+print_policy_error(void *arg, const char *file, unsigned line, unsigned col,
+    const char *msg)
+{
+	int *bad = arg;
+
+	fprintf(stderr, "%s:%u:%u: %s\n", file, line, col, msg);
+	(*bad)++;
+}
+
+static void
+print_registry_error(void *arg, const char *file, const char *reason)
+{
+	int *bad = arg;
+
+	fprintf(stderr, "registry: %s: %s\n", file, reason);
+	(*bad)++;
+}
+
+/* -n: the settings loaded; now every policy a registered task names. */
+static int
+check_only(const struct ag_conf *c)
+{
+	struct registry *reg;
+	const struct reg_task *t;
+	struct policy *pol;
+	char dir[4096], path[4096];
+	size_t i;
+	int bad = 0;
+
+	if (c->dns_upstream_count == 0) {
+		fprintf(stderr, "agentgate-proxy: no dns-upstream: every name "
+		    "would fail to resolve\n");
+		bad++;
+	}
+	snprintf(dir, sizeof(dir), "%s/tasks", c->run_dir);
+	if ((reg = registry_load(dir, print_registry_error, &bad)) == NULL) {
+		fprintf(stderr, "agentgate-proxy: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < registry_count(reg); i++) {
+		t = registry_task_at(reg, i);
+		if (t->policy_file != NULL)
+			snprintf(path, sizeof(path), "%s", t->policy_file);
+		else if (policy_path(c->policy_dir, t->policy, path,
+		    sizeof(path)) == -1) {
+			fprintf(stderr, "task %s: policy %s: %s\n", t->id,
+			    t->policy, strerror(errno));
+			bad++;
+			continue;
+		}
+		pol = policy_load_file(path, t->policy, print_policy_error, &bad);
+		if (pol == NULL) {
+			fprintf(stderr, "task %s: policy %s: not usable\n", t->id,
+			    path);
+			if (errno != EINVAL)
+				bad++;
+			continue;
+		}
+		policy_unref(pol);
+	}
+	registry_unref(reg);
+	if (bad == 0)
+		printf("agentgate-proxy: settings and %zu task policies ok\n", i);
+	return bad == 0 ? 0 : 1;
+}
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() == 0 && user != NULL) {
+		if ((pw = getpwnam(user)) == NULL)
+			fatalx("proxy-user %s: no such user", user);
+		if (setgroups(1, &pw->pw_gid) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+			fatal("cannot become %s", user);
+		if (setuid(0) != -1)
+			fatalx("privileges could be regained after dropping them");
+		log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("no_new_privs");
+}
+
+/* What the signalfd callback works on. */
+struct proxy_main {
+	struct proxy	*p;
+	struct conn_set	*tcp;
+	int		 sigfd;
+	int		 stop_signal;
+};
+
+static void
+signal_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct proxy_main *m = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: reloading");
+			proxy_reload(m->p);
+			if (telemetry_reopen(m->p->telemetry) == -1)
+				log_warn("telemetry reopen");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			m->stop_signal = (int)si.ssi_signo;
+			m->p->stopping = true;
+			loop_stop(l);
+			break;
+		}
+	}
+}
+
+static void
+emit_daemon(struct proxy *p, enum event_kind kind, const char *reason)
+{
+	struct ag_event ev;
+
+	event_init(&ev, kind);
+	ev.process_pid = getpid();
+	ev.process_name = PROXY_SERVICE;
+	ev.reason = reason;
+	proxy_emit(p, &ev);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = AG_SYSCONFDIR "/agentgate.conf";
+	int config_given = 0, check = 0, verbose = 0, ch;
+	struct ag_conf conf;
+	struct telemetry_config tcfg;
+	struct proxy p;
+	struct proxy_main m;
+	struct loop *l;
+	struct resolver *res;
+	struct telemetry *tel;
+	struct geoip *geo = NULL;
+	sigset_t mask;
+	char reason[64];
+#ifdef PROXY_HAVE_DNSFWD
+	struct dnsfwd *dns;
+#endif
+
+	while ((ch = getopt_long(argc, argv, "c:fnvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			config_given = 1;
+			break;
+		case 'f':
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(PROXY_SERVICE, verbose >= 2 ? LOG_LEVEL_DEBUG :
+	    verbose == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_INFO, 0);
+	if (conf_init(&conf) == -1)
+		fatal("settings");
+	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&
+	    (errno != ENOENT || config_given)) {
+		if (errno == EINVAL)
+			fatalx("%s: invalid settings", config);
+		fatal("%s", config);
+	}
+	if (check)
+		return check_only(&conf);
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+
+	if ((l = loop_new()) == NULL)
+		fatal("loop");
+	if ((res = resolver_new(l, &conf)) == NULL) {
+		if (errno == EINVAL)
+			fatalx("no dns-upstream in %s: nothing could resolve",
+			    config);
+		fatal("resolver");
+	}
+	if (conf.geoip_country != NULL || conf.geoip_asn != NULL) {
+		if ((geo = geoip_open(conf.geoip_country, conf.geoip_asn)) == NULL)
+			log_warn("geoip: no enrichment");
+	}
+	tcfg = conf.telemetry;
+	tcfg.dir = conf.log_dir;
+	tcfg.service = PROXY_SERVICE;
+	tcfg.geoip = geo;
+	if ((tel = telemetry_open(&tcfg, PROXY_STREAM)) == NULL)
+		fatal("telemetry %s", conf.log_dir);
+	if (proxy_init(&p, &conf, l, res, tel) == -1)
+		fatal("proxy");
+	p.geoip = geo;
+
+	memset(&m, 0, sizeof(m));
+	m.p = &p;
+	if ((m.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	    loop_add(l, m.sigfd, EPOLLIN, signal_cb, &m) == -1)
+		fatal("signalfd");
+	if ((m.tcp = conn_set_open(&p, conf.proxy_port)) == NULL)
+		fatal("transparent listener");
+	p.tcp = m.tcp;
+#ifdef PROXY_HAVE_DNSFWD
+	if ((dns = dnsfwd_open(&p)) == NULL)
+		fatal("DNS forwarder");
+	p.dns = dns;
+#else
+	log_warnx("this build has no DNS forwarder");
+#endif
+	drop_privileges(conf.proxy_user);
+
+	emit_daemon(&p, EVENT_DAEMON_STARTED, NULL);
+	log_info("listening on port %u (transparent)", conf.proxy_port);
+	if (loop_run(l) == -1)
+		log_warn("loop");
+
+	conn_set_free(m.tcp);
+#ifdef PROXY_HAVE_DNSFWD
+	dnsfwd_close(dns);
+#endif
+	snprintf(reason, sizeof(reason), "%s", m.stop_signal != 0 ?
+	    strsignal(m.stop_signal) : "loop failed");
+	emit_daemon(&p, EVENT_DAEMON_STOPPED, reason);
+	(void)loop_del(l, m.sigfd);
+	close(m.sigfd);
+	proxy_fini(&p);
+	resolver_free(res);
+	telemetry_close(tel);
+	if (geo != NULL)
+		geoip_close(geo);
+	loop_free(l);
+	conf_free(&conf);
+	return m.stop_signal != 0 ? 0 : 1;
+}

@@ -1,0 +1,222 @@
+#!/bin/bash
+# agentgate-proxy's transparent listener in the test world: allowed names
+# reach their server over IPv4 and IPv6, denied ones fail fast with one
+# telemetry line naming the rule, SNI spoofing lands on the allowed host,
+# plain HTTP is judged by Host (and told to close after one response), IP
+# literals, split ClientHellos and unregistered clients are handled, and the
+# telemetry chain verifies. Needs root.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../world/tap.sh"
+. "$here/../world/world.sh"
+
+builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
+ctl=$builddir/ctl/agentgatectl
+proxy=$builddir/proxy/agentgate-proxy
+[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
+[ -x "$ctl" ] || tap_skip_all "$ctl not built"
+[ -x "$proxy" ] || tap_skip_all "$proxy not built"
+for t in iptables-restore ip6tables-restore curl python3 ss; do
+	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
+		tap_skip_all "$t is not installed (tools/install-deps)"
+done
+
+world_up || tap_bail "world_up failed"
+world_client c1
+world_client c2
+c1v4=$(world_client_addr c1 4)
+c1v6=$(world_client_addr c1 6)
+c2v4=$(world_client_addr c2 4)
+up4=$WORLD_UP4 up6=$WORLD_UP6 evil4=$WORLD_EVIL4 evil6=$WORLD_EVIL6
+
+# The policy: two names and the allowed server's own addresses (the world's
+# upstream lives in benchmarking and ULA ranges, which the rebinding rule
+# refuses without an address rule). evil.test's addresses are not allowed.
+mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
+cat >"$WORLD_DIR/policies/t1.rules" <<RULES
+deny deny.test
+allow allowed.test *.wild.test
+allow $up4 $up6
+RULES
+conf=$WORLD_DIR/agentgate.conf
+cat >"$conf" <<CONF
+sandbox-pool4 $WORLD_CLIENTNET4
+sandbox-pool6 $WORLD_CLIENTNET6
+proxy-port 3129
+proxy-explicit-port 3128
+dns-port 5353
+dns-upstream $WORLD_DNS4
+log-dir $WORLD_DIR/aglog
+run-dir $WORLD_DIR/agrun
+policy-dir $WORLD_DIR/policies
+proxy-handshake-timeout 2s
+proxy-user nobody
+CONF
+agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
+tel=$WORLD_DIR/aglog/egress-proxy.jsonl
+
+tap_check "gateway up" agctl gateway up
+tap_check "task t1 registered for c1" \
+    agctl task add --id t1 --addr "$c1v4" --addr "$c1v6" --policy t1
+tap_check "agentgate-proxy -n accepts the settings and t1's policy" \
+    "$proxy" --config "$conf" -n
+world_spawn gw proxy "$proxy" -f -v --config "$conf"
+world_wait "proxy listening" world_exec gw sh -c 'ss -ltn | grep -q ":3129 "' ||
+	tap_bail "proxy did not start"
+
+# The clients ask no DNS here (that is the forwarder's test): --resolve
+# gives curl an address, and the gateway redirects the connection anyway.
+c1() { world_curl c1 "$@"; }
+# Telemetry since a mark: the egress lines holding a string.
+tel_mark() { mark=$(wc -l <"$tel"); }
+tel_since() { tail -n +"$((mark + 1))" "$tel"; }
+tel_grep() { tel_since | grep '"action":"egress"' | grep -F -- "$1"; }
+tel_wait() { world_wait "telemetry $1" sh -c "tail -n +$((mark + 1)) '$tel' | grep -F -q -- '$1'"; }
+# has LINES STRING...: every STRING is in LINES
+has() {
+	local lines=$1
+	shift
+	for s in "$@"; do
+		grep -F -q -- "$s" <<<"$lines" || { echo "missing: $s"; echo "$lines"; return 1; }
+	done
+}
+
+# --- allowed HTTPS, both families ---
+tel_mark
+tap_is "$(c1 --resolve allowed.test:443:$up4 https://allowed.test/)" \
+    "vhost=allowed.test scheme=https addr=$up4 host=allowed.test" \
+    "allowed.test over IPv4 reaches allowed.test"
+tap_is "$(c1 -6 --resolve "allowed.test:443:[$up6]" https://allowed.test/)" \
+    "vhost=allowed.test scheme=https addr=$up6 host=allowed.test" \
+    "allowed.test over IPv6 reaches allowed.test over IPv6"
+tel_wait "\"ip\":\"$c1v6\""
+tap_is "$(tel_grep '"server_name":"allowed.test"' | grep -c '"outcome":"allowed"')" 2 \
+    "two allowed egress events with the SNI"
+tap_check "the allowed event names the rule, the bytes and no mismatch" has \
+    "$(tel_grep '"server_name":"allowed.test"' | head -1)" \
+    '"line":2' '"destination_mismatch":false' "\"ip\":\"$c1v4\"" \
+    '"task":{"id":"t1"}' '"policy":"t1"' "\"destination\":{\"ip\":\"$up4\",\"port\":443"
+
+# --- wildcard ---
+tap_is "$(c1 --resolve a.wild.test:443:$up4 https://a.wild.test/)" \
+    "vhost=*.wild.test scheme=https addr=$up4 host=a.wild.test" \
+    "a.wild.test is allowed by *.wild.test"
+tap_check_not "wild.test itself is not below *.wild.test" \
+    c1 --resolve wild.test:443:$up4 https://wild.test/
+
+# --- denied names: fast, one line, the rule or the default deny ---
+tel_mark
+start=$(date +%s%N)
+tap_check_not "evil.test is denied" c1 --resolve evil.test:443:$evil4 https://evil.test/
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+tap_ok "$([ "$ms" -lt 1000 ] && echo 0 || echo 1)" "the denial is fast (${ms} ms)"
+tel_wait '"server_name":"evil.test"'
+tap_is "$(tel_grep '"server_name":"evil.test"' | wc -l)" 1 \
+    "exactly one telemetry line for the denied attempt"
+tap_check "it says default deny, denied, no rule" has \
+    "$(tel_grep '"server_name":"evil.test"')" \
+    '"reason":"default deny"' '"outcome":"denied"' '"verdict":"deny"'
+tap_check_not "... and names no rule" sh -c "tail -n +$((mark + 1)) '$tel' |
+    grep '\"server_name\":\"evil.test\"' | grep -q '\"rule\"'"
+tel_mark
+tap_check_not "deny.test is denied by its rule" \
+    c1 --resolve deny.test:443:$up4 https://deny.test/
+tel_wait '"server_name":"deny.test"'
+tap_check "the event names the deny rule's file and line" has \
+    "$(tel_grep '"server_name":"deny.test"')" \
+    "\"file\":\"$WORLD_DIR/policies/t1.rules\"" '"line":1' '"text":"deny deny.test"'
+
+# --- SNI spoofing: an allowed name sent to evil's address ---
+tel_mark
+tap_is "$(c1 --connect-to allowed.test:443:$evil4:443 https://allowed.test/)" \
+    "vhost=allowed.test scheme=https addr=$up4 host=allowed.test" \
+    "SNI spoofing over IPv4 reaches allowed.test, not evil"
+tap_is "$(c1 -6 --connect-to "allowed.test:443:[$evil6]:443" https://allowed.test/)" \
+    "vhost=allowed.test scheme=https addr=$up6 host=allowed.test" \
+    "SNI spoofing over IPv6 reaches allowed.test, not evil"
+tel_wait "\"requested\":{\"ip\":\"$evil6\""
+tap_check "the event records evil's address as requested, mismatch true" has \
+    "$(tel_grep "\"requested\":{\"ip\":\"$evil4\"")" \
+    '"destination_mismatch":true' "\"destination\":{\"ip\":\"$up4\""
+
+# --- plain HTTP ---
+tap_is "$(c1 --resolve allowed.test:80:$up4 http://allowed.test/)" \
+    "vhost=allowed.test scheme=http addr=$up4 host=allowed.test" \
+    "plain HTTP to allowed.test"
+tap_is "$(c1 -o /dev/null -w '%{http_code}' --resolve evil.test:80:$evil4 http://evil.test/)" \
+    403 "plain HTTP to evil.test: 403 from the gateway"
+tap_check "the 403 says why" has \
+    "$(c1 --resolve evil.test:80:$evil4 http://evil.test/)" "agentgate: default deny"
+# Keep-alive is taken away: the origin closes after one response, so a
+# second request (for another Host) never rides on a judged connection.
+tap_check "the origin answers the first request with Connection: close" has \
+    "$(c1 -v --resolve allowed.test:80:$up4 http://allowed.test/ 2>&1 | tr -d '\r')" \
+    "< Connection: close"
+out=$(world_exec c1 python3 - "$up4" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n"
+          b"GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.count(b"HTTP/1.1 200"), b"vhost=evil" in data)
+PY
+)
+tap_is "$out" "1 False" "a pipelined second request for another Host is never answered"
+
+# --- IP literals ---
+tap_check_not "an HTTPS IP-literal URL of evil's address is denied" c1 https://$evil4/
+tap_check_not "a plain HTTP IP-literal URL of evil's address is denied" c1 -f http://$evil4/
+tap_check_not "an IPv6 literal of evil is denied" c1 "https://[$evil6]/"
+
+# --- a ClientHello one byte at a time ---
+hello_test() { # NAME ADDR: did the server answer with a ServerHello?
+	world_exec c1 python3 - "$1" "$2" <<'PY'
+import socket, ssl, sys, time
+name, addr = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname=name)
+try:
+    obj.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = out.read()
+s = socket.create_connection((addr, 443), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for b in hello:
+    s.send(bytes([b]))
+    time.sleep(0.001)
+try:
+    d = s.recv(5)
+except OSError:
+    d = b""
+print("server-hello" if d[:1] == b"\x16" else "closed")
+PY
+}
+tap_is "$(hello_test allowed.test "$evil4")" server-hello \
+    "a ClientHello for allowed.test sent 1 byte at a time is allowed"
+tap_is "$(hello_test evil.test "$up4")" closed \
+    "a ClientHello for evil.test sent 1 byte at a time is denied"
+
+# --- a client that is no task ---
+tel_mark
+tap_check_not "an unregistered client is denied" \
+    world_curl c2 --resolve allowed.test:443:$up4 https://allowed.test/
+tel_wait "\"ip\":\"$c2v4\""
+tap_check "its event says no task" has "$(tel_grep "\"ip\":\"$c2v4\"")" \
+    '"reason":"no task for the source address"' '"outcome":"denied"'
+
+# --- the end ---
+world_stop proxy
+tap_check "daemon-started and daemon-stopped were written" has "$(cat "$tel")" \
+    '"action":"daemon-started"' '"action":"daemon-stopped"'
+tap_check "agentgatectl log verify: the chain is intact" \
+    "$ctl" --config "$conf" log verify --dir "$WORLD_DIR/aglog"
+tap_check "gateway down" agctl gateway down
+tap_done
