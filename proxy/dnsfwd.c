@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "dnsfwd.h"
+#include "dnsfwd_int.h"
 #include "dnsjudge.h"
 #include "dnsmsg.h"
 #include "event.h"
@@ -31,72 +32,6 @@
 #include "telemetry.h"
 
 #define UDP_BATCH	64		/* datagrams read per wakeup */
-#define TCP_OUT_MAX	(256 * 1024)	/* answers a client does not read */
-#define ANSWER_TEXT	(DNS_NAME_TEXT_MAX + 1)
-
-/* Who asked, over what: the event's source and destination. */
-struct peer {
-	enum event_transport	 transport;
-	struct ag_addr		 src;
-	uint16_t		 sport;
-	struct ag_addr		 dst;		/* our address the query came to */
-	uint16_t		 dport;
-	struct sockaddr_storage	 sa;		/* UDP: where the answer goes */
-	socklen_t		 salen;
-	int			 ifindex;	/* UDP: where it arrived */
-	int			 ufd;		/* UDP: the socket it arrived on */
-};
-
-/* One TCP client. States: open (reading), draining (EOF seen: answer what
- * is pending, flush, close). */
-struct conn {
-	struct conn		*prev, *next;
-	struct dnsfwd		*fwd;
-	int			 fd;
-	struct peer		 peer;
-	struct loop_timer	*idle;
-	size_t			 pending;	/* its queries upstream */
-	bool			 eof;
-	uint32_t		 events;	/* epoll mask now */
-	uint8_t			*in;
-	size_t			 inlen, incap;
-	uint8_t			*out;
-	size_t			 outlen, outcap;
-};
-
-/* One query upstream. */
-struct query {
-	struct query		*prev, *next;
-	struct dnsfwd		*fwd;
-	struct conn		*conn;		/* TCP: NULL once the client left */
-	struct peer		 peer;
-	struct policy		*pol;		/* one reference */
-	char			 task_id[REG_ID_MAX + 1];
-	char			*trace_id;
-	struct resolver_req	*req;
-	struct dnsjudge		 j;
-	size_t			 qlen;
-	uint8_t			 q[];
-};
-
-struct dnsfwd {
-	struct proxy		*p;
-	int			 udp[2], tcp[2];	/* IPv4, IPv6; -1 when not open */
-	uint16_t		 port;
-	struct query		*queries;
-	size_t			 npending;
-	struct conn		*conns;
-	size_t			 nconns;
-	/* Scratch for the loop's one thread. */
-	uint8_t			 buf[DNS_MSG_MAX];	/* a query read */
-	uint8_t			 ans[DNS_MSG_MAX];	/* the answer built */
-	struct dns_response	 resp;
-	char			 text[DNS_MAX_ANSWERS][ANSWER_TEXT];
-	struct event_dns_answer	 evans[DNS_MAX_ANSWERS];
-};
-
-static void conn_close(struct conn *c);
-static int conn_process(struct conn *c);
 
 /* The judgement of one query, with what the event needs about the task. */
 struct ctx {
@@ -106,7 +41,7 @@ struct ctx {
 };
 
 static void
-event_emit(struct dnsfwd *f, const struct peer *pe, const struct ctx *cx,
+event_emit(struct dnsfwd *f, const struct dnsfwd_peer *pe, const struct ctx *cx,
     const struct dnsjudge *j, bool allowed, const char *reason,
     const struct dns_response *r)
 {
@@ -181,7 +116,7 @@ event_emit(struct dnsfwd *f, const struct peer *pe, const struct ctx *cx,
 /* UDP answers leave from the address the query came to, so that the
  * gateway's REDIRECT is undone on the way back. */
 static void
-udp_send(const struct peer *pe, const uint8_t *msg, size_t len)
+udp_send(const struct dnsfwd_peer *pe, const uint8_t *msg, size_t len)
 {
 	union {
 		char			buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -227,80 +162,11 @@ udp_send(const struct peer *pe, const uint8_t *msg, size_t len)
 		log_debug("dns: answer to udp client: %s", strerror(errno));
 }
 
-static void
-conn_want(struct conn *c)
-{
-	uint32_t ev = 0;
 
-	if (!c->eof && c->pending < DNSFWD_TCP_PIPELINE)
-		ev |= EPOLLIN;
-	if (c->outlen > 0)
-		ev |= EPOLLOUT;
-	if (ev != c->events) {
-		if (loop_mod(c->fwd->p->loop, c->fd, ev) == -1)
-			log_warn("dns: epoll");
-		c->events = ev;
-	}
-}
 
-/* Write what can be written. Returns 0, or -1 when c was closed (an
- * error, or the client's EOF with nothing left to answer). */
-static int
-conn_flush(struct conn *c)
-{
-	ssize_t n;
-
-	while (c->outlen > 0) {
-		n = write(c->fd, c->out, c->outlen);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			log_debug("dns: tcp client: %s", strerror(errno));
-			conn_close(c);
-			return -1;
-		}
-		memmove(c->out, c->out + n, c->outlen - (size_t)n);
-		c->outlen -= (size_t)n;
-	}
-	if (c->eof && c->outlen == 0 && c->pending == 0) {
-		conn_close(c);
-		return -1;
-	}
-	conn_want(c);
-	return 0;
-}
-
-/* Queue one length-prefixed message and flush. Returns 0, or -1 when c
- * was closed. */
-static int
-conn_send(struct conn *c, const uint8_t *msg, size_t len)
-{
-	size_t need = c->outlen + 2 + len;
-	uint8_t *n;
-
-	if (need > TCP_OUT_MAX) {
-		log_info("dns: tcp client does not read its answers, closed");
-		conn_close(c);
-		return -1;
-	}
-	if (need > c->outcap) {
-		if ((n = realloc(c->out, need)) == NULL) {
-			log_warn("dns: tcp answer");
-			conn_close(c);
-			return -1;
-		}
-		c->out = n;
-		c->outcap = need;
-	}
-	c->out[c->outlen] = (uint8_t)(len >> 8);
-	c->out[c->outlen + 1] = (uint8_t)len;
-	memcpy(c->out + c->outlen + 2, msg, len);
-	c->outlen = need;
-	return conn_flush(c);
-}
 
 static void
-query_free(struct query *q)
+query_free(struct dnsfwd_query *q)
 {
 	struct dnsfwd *f = q->fwd;
 
@@ -319,9 +185,9 @@ query_free(struct query *q)
 
 /* Answer the client of a finished query. Returns with q freed. */
 static void
-query_reply(struct query *q, const uint8_t *msg, size_t len)
+query_reply(struct dnsfwd_query *q, const uint8_t *msg, size_t len)
 {
-	struct conn *c = q->conn;
+	struct dnsconn *c = q->conn;
 
 	if (q->peer.transport == TRANSPORT_UDP) {
 		udp_send(&q->peer, msg, len);
@@ -332,16 +198,16 @@ query_reply(struct query *q, const uint8_t *msg, size_t len)
 	if (c == NULL)
 		return;
 	c->pending--;
-	if (len > 0 && conn_send(c, msg, len) == -1)
+	if (len > 0 && dnsconn_send(c, msg, len) == -1)
 		return;
 	/* A slot is free: queries read while the pipeline was full. */
-	if (conn_process(c) == -1)
+	if (dnsconn_process(c) == -1)
 		return;
-	(void)conn_flush(c);
+	(void)dnsconn_flush(c);
 }
 
 static void
-log_refused_addrs(struct dnsfwd *f, const struct query *q,
+log_refused_addrs(struct dnsfwd *f, const struct dnsfwd_query *q,
     const struct dnsjudge_env *env)
 {
 	char list[512], a[AG_ADDR_STRLEN];
@@ -368,7 +234,7 @@ log_refused_addrs(struct dnsfwd *f, const struct query *q,
 static void
 query_done(void *arg, int status, const uint8_t *resp, size_t len)
 {
-	struct query *q = arg;
+	struct dnsfwd_query *q = arg;
 	struct dnsfwd *f = q->fwd;
 	struct dnsjudge_env env;
 	struct dnscheck c;
@@ -409,14 +275,14 @@ query_done(void *arg, int status, const uint8_t *resp, size_t len)
  * For TCP, c is the client; it may be closed when this returns only if
  * the return value is -1.
  */
-static int
-handle_query(struct dnsfwd *f, struct peer *pe, struct conn *c,
+int
+dnsfwd_handle(struct dnsfwd *f, struct dnsfwd_peer *pe, struct dnsconn *c,
     const uint8_t *msg, size_t len)
 {
 	const struct reg_task *task = NULL;
 	struct policy *pol = NULL;
 	struct dnsjudge j;
-	struct query *q;
+	struct dnsfwd_query *q;
 	struct ctx cx = { NULL, NULL, NULL };
 	bool tok;
 	const char *reason;
@@ -506,24 +372,12 @@ handle_query(struct dnsfwd *f, struct peer *pe, struct conn *c,
 		udp_send(pe, f->ans, j.outlen);
 		return 0;
 	}
-	return conn_send(c, f->ans, j.outlen);
+	return dnsconn_send(c, f->ans, j.outlen);
 }
 
-static void
-peer_local(struct peer *pe, int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    addr_from_sockaddr((struct sockaddr *)&ss, &pe->dst) == 0)
-		pe->dport = ntohs(ss.ss_family == AF_INET ?
-		    ((struct sockaddr_in *)&ss)->sin_port :
-		    ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-static uint16_t
-sa_port(const struct sockaddr_storage *ss)
+uint16_t
+dnsfwd_sa_port(const struct sockaddr_storage *ss)
 {
 	return ntohs(ss->ss_family == AF_INET ?
 	    ((const struct sockaddr_in *)ss)->sin_port :
@@ -539,7 +393,7 @@ udp_read(struct loop *l, int fd, uint32_t events, void *arg)
 					    CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr		align;
 	} u;
-	struct peer pe;
+	struct dnsfwd_peer pe;
 	struct iovec iov;
 	struct msghdr mh;
 	struct cmsghdr *cm;
@@ -569,7 +423,7 @@ udp_read(struct loop *l, int fd, uint32_t events, void *arg)
 		pe.transport = TRANSPORT_UDP;
 		if (addr_from_sockaddr((struct sockaddr *)&pe.sa, &pe.src) == -1)
 			continue;
-		pe.sport = sa_port(&pe.sa);
+		pe.sport = dnsfwd_sa_port(&pe.sa);
 		pe.dport = f->port;
 		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
 			if (cm->cmsg_level == IPPROTO_IP &&
@@ -588,190 +442,14 @@ udp_read(struct loop *l, int fd, uint32_t events, void *arg)
 				pe.ifindex = (int)pi.ipi6_ifindex;
 			}
 		}
-		(void)handle_query(f, &pe, NULL, f->buf, (size_t)n);
+		(void)dnsfwd_handle(f, &pe, NULL, f->buf, (size_t)n);
 	}
 }
 
-static void
-conn_idle(struct loop *l, void *arg)
-{
-	struct conn *c = arg;
 
-	(void)l;
-	c->idle = NULL;
-	if (c->pending > 0 || c->outlen > 0) {
-		c->idle = loop_timer_add(c->fwd->p->loop, DNSFWD_TCP_IDLE_MS,
-		    conn_idle, c);
-		if (c->idle != NULL)
-			return;
-	}
-	log_debug("dns: tcp client idle, closed");
-	conn_close(c);
-}
 
-static void
-conn_close(struct conn *c)
-{
-	struct dnsfwd *f = c->fwd;
-	struct query *q;
 
-	for (q = f->queries; q != NULL; q = q->next)
-		if (q->conn == c)
-			q->conn = NULL;
-	if (c->idle != NULL)
-		loop_timer_cancel(f->p->loop, c->idle);
-	loop_del(f->p->loop, c->fd);
-	close(c->fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		f->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	f->nconns--;
-	free(c->in);
-	free(c->out);
-	free(c);
-}
 
-/* Handle every complete message in the input; stop at the pipeline limit
- * (query_reply calls back here as answers free slots). Returns 0, or -1
- * when c was closed. */
-static int
-conn_process(struct conn *c)
-{
-	size_t mlen, used = 0;
-	struct peer pe;
-
-	while (c->pending < DNSFWD_TCP_PIPELINE && c->inlen - used >= 2) {
-		mlen = ((size_t)c->in[used] << 8) | c->in[used + 1];
-		if (c->inlen - used < 2 + mlen)
-			break;
-		pe = c->peer;
-		/* The message stays in place while it is judged; a query
-		 * sent upstream keeps its own copy. */
-		if (handle_query(c->fwd, &pe, c, c->in + used + 2, mlen) == -1)
-			return -1;
-		used += 2 + mlen;
-	}
-	if (used > 0) {
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
-	}
-	return 0;
-}
-
-static void
-conn_event(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct conn *c = arg;
-	size_t need;
-	ssize_t n;
-	uint8_t *nb;
-
-	/* Both directions gone: nothing can be answered any more. */
-	if (events & (EPOLLHUP | EPOLLERR)) {
-		conn_close(c);
-		return;
-	}
-	if ((events & EPOLLOUT) && conn_flush(c) == -1)
-		return;
-	if (!(events & EPOLLIN))
-		return;
-	need = 2;
-	if (c->inlen >= 2)
-		need = 2 + (((size_t)c->in[0] << 8) | c->in[1]);
-	if (need < 514)
-		need = 514;
-	if (c->incap < need) {
-		if ((nb = realloc(c->in, need)) == NULL) {
-			log_warn("dns: tcp buffer");
-			conn_close(c);
-			return;
-		}
-		c->in = nb;
-		c->incap = need;
-	}
-	n = read(fd, c->in + c->inlen, c->incap - c->inlen);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_debug("dns: tcp client: %s", strerror(errno));
-		conn_close(c);
-		return;
-	}
-	if (n == 0) {
-		c->eof = true;
-		if (c->pending == 0 && c->outlen == 0) {
-			conn_close(c);
-			return;
-		}
-		conn_want(c);
-		return;
-	}
-	c->inlen += (size_t)n;
-	if (c->idle != NULL)
-		loop_timer_cancel(l, c->idle);
-	c->idle = loop_timer_add(l, DNSFWD_TCP_IDLE_MS, conn_idle, c);
-	if (conn_process(c) == 0)
-		conn_want(c);
-}
-
-static void
-tcp_accept(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct dnsfwd *f = arg;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct conn *c;
-	int cfd, i;
-
-	(void)events;
-	for (i = 0; i < UDP_BATCH; i++) {
-		sl = sizeof(ss);
-		cfd = accept4(fd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("dns: accept");
-			return;
-		}
-		if (f->nconns >= DNSFWD_TCP_MAX || f->p->stopping) {
-			log_warnx("dns: too many tcp clients, one closed");
-			close(cfd);
-			continue;
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn("dns: tcp client");
-			close(cfd);
-			continue;
-		}
-		c->fwd = f;
-		c->fd = cfd;
-		c->peer.transport = TRANSPORT_TCP;
-		c->peer.ufd = -1;
-		if (addr_from_sockaddr((struct sockaddr *)&ss, &c->peer.src) == -1) {
-			close(cfd);
-			free(c);
-			continue;
-		}
-		c->peer.sport = sa_port(&ss);
-		peer_local(&c->peer, cfd);
-		c->events = EPOLLIN;
-		if (loop_add(l, cfd, EPOLLIN, conn_event, c) == -1) {
-			log_warn("dns: epoll");
-			close(cfd);
-			free(c);
-			continue;
-		}
-		c->idle = loop_timer_add(l, DNSFWD_TCP_IDLE_MS, conn_idle, c);
-		if ((c->next = f->conns) != NULL)
-			c->next->prev = c;
-		f->conns = c;
-		f->nconns++;
-	}
-}
 
 static int
 listen_one(struct dnsfwd *f, int family, int type)
@@ -815,7 +493,7 @@ listen_one(struct dnsfwd *f, int family, int type)
 	if (type == SOCK_STREAM && listen(fd, 128) == -1)
 		goto fail;
 	if (loop_add(f->p->loop, fd, EPOLLIN,
-	    type == SOCK_DGRAM ? udp_read : tcp_accept, f) == -1)
+	    type == SOCK_DGRAM ? udp_read : dnsconn_accept, f) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -826,6 +504,16 @@ fail:
 		errno = e;
 	}
 	return -1;
+}
+
+void
+dnsfwd_detach(struct dnsfwd *f, struct dnsconn *c)
+{
+	struct dnsfwd_query *q;
+
+	for (q = f->queries; q != NULL; q = q->next)
+		if (q->conn == c)
+			q->conn = NULL;
 }
 
 struct dnsfwd *
@@ -869,7 +557,7 @@ dnsfwd_close(struct dnsfwd *f)
 		query_free(f->queries);
 	}
 	while (f->conns != NULL)
-		conn_close(f->conns);
+		dnsconn_close(f->conns);
 	for (i = 0; i < 2; i++) {
 		if (f->udp[i] != -1) {
 			loop_del(f->p->loop, f->udp[i]);

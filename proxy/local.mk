@@ -17,4 +17,4 @@ proxy_agentgate_proxy_SOURCES = proxy/main.c
 proxy_agentgate_proxy_CPPFLAGS = $(AM_CPPFLAGS) \
 	$(if $(filter proxy/dnsfwd.c,$(proxy_libproxy_a_SOURCES)),-DPROXY_HAVE_DNSFWD=1)
 proxy_agentgate_proxy_LDADD = $(PROXY_LIBS)
-proxy_libproxy_a_SOURCES += proxy/dnsfwd.c proxy/dnsfwd.h
+proxy_libproxy_a_SOURCES += proxy/dnsfwd.c proxy/dnsfwd.h proxy/dnsfwd_int.h proxy/dnsconn.c
