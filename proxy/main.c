@@ -250,8 +250,11 @@ main(int argc, char **argv)
 			fatalx("%s: invalid settings", config);
 		fatal("%s", config);
 	}
-	if (check)
-		return check_only(&conf);
+	if (check) {
+		ch = check_only(&conf);
+		conf_free(&conf);
+		return ch;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
