@@ -193,7 +193,9 @@ dnsconn_event(struct loop *l, int fd, uint32_t events, void *arg)
 	}
 	if ((events & EPOLLOUT) && dnsconn_flush(c) == -1)
 		return;
-	if (!(events & EPOLLIN))
+	/* EPOLLIN may still be reported in the round that filled the
+	 * pipeline; the queries already read wait for a free slot. */
+	if (!(events & EPOLLIN) || c->eof || c->pending >= DNSFWD_TCP_PIPELINE)
 		return;
 	need = 2;
 	if (c->inlen >= 2)
@@ -208,6 +210,11 @@ dnsconn_event(struct loop *l, int fd, uint32_t events, void *arg)
 		}
 		c->in = nb;
 		c->incap = need;
+	}
+	if (c->inlen == c->incap) {
+		/* A whole message waits for dnsconn_process(). */
+		dnsconn_want(c);
+		return;
 	}
 	n = read(fd, c->in + c->inlen, c->incap - c->inlen);
 	if (n < 0) {

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

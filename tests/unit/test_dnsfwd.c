@@ -54,8 +54,8 @@ struct world {
 	unsigned	 asked;
 	char		 last[256];
 	/* the client's answer */
-	uint8_t		 ans[4][DNS_MSG_MAX];
-	size_t		 anslen[4];
+	uint8_t		 ans[32][1024];
+	size_t		 anslen[32];
 	size_t		 nans;
 	size_t		 want;
 	uint8_t		 tcpbuf[8192];
@@ -193,7 +193,7 @@ udp_client_read(struct loop *l, int fd, uint32_t events, void *arg)
 	ssize_t n;
 
 	(void)events;
-	n = recv(fd, w->ans[w->nans], DNS_MSG_MAX, MSG_DONTWAIT);
+	n = recv(fd, w->ans[w->nans], sizeof(w->ans[0]), MSG_DONTWAIT);
 	if (n < 0)
 		return;
 	w->anslen[w->nans++] = (size_t)n;
@@ -651,6 +651,51 @@ test_tcp_split(void **state)
 	close(fd);
 }
 
+/* More pipelined queries than may be upstream at once: reading pauses at
+ * DNSFWD_TCP_PIPELINE and resumes as answers come; every query is answered
+ * once. */
+static void
+test_tcp_pipeline(void **state)
+{
+	struct world *w = *state;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint8_t buf[4096];
+	size_t len = 0, qlen, i, n = DNSFWD_TCP_PIPELINE + 8;
+	uint32_t seen = 0;
+	unsigned before = w->asked;
+	int fd;
+
+	assert_true(n <= 32);
+	for (i = 0; i < n; i++) {
+		qlen = make_query(buf + len + 2, 0x7000 + (unsigned)i,
+		    i % 4 == 3 ? "denied.test" : "allowed.test", 1);
+		buf[len] = 0;
+		buf[len + 1] = (uint8_t)qlen;
+		len += 2 + qlen;
+	}
+	fd = client(AF_INET, "127.0.0.1", SOCK_STREAM);
+	dest(AF_INET, w->port, &ss, &sl);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, sl), 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	w->tcplen = 0;
+	assert_int_equal(loop_add(w->loop, fd, EPOLLIN, tcp_client_read, w), 0);
+	run(w, n);
+	assert_int_equal(w->nans, n);
+	for (i = 0; i < n; i++) {
+		unsigned k = id_of(w->ans[i]) - 0x7000;
+
+		assert_true(k < n);
+		assert_false(seen & (1u << k));
+		seen |= 1u << k;
+		assert_int_equal(rcode(w->ans[i]), k % 4 == 3 ?
+		    DNS_RCODE_REFUSED : DNS_RCODE_NOERROR);
+	}
+	assert_int_equal(w->asked - before, n - n / 4);
+	loop_del(w->loop, fd);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -660,6 +705,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncation_and_tcp, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_pipeline, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("dnsfwd", tests, NULL, NULL);
