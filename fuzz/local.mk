@@ -14,3 +14,4 @@ include fuzz/tls.mk
 include fuzz/http.mk
 include fuzz/dns.mk
 include fuzz/registry.mk
+include fuzz/packet.mk

@@ -15,3 +15,4 @@ include tests/unit/dns.mk
 include tests/unit/registry.mk
 include tests/unit/proxy.mk
 include tests/unit/launcher.mk
+include tests/unit/nfq.mk

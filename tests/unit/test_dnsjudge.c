@@ -604,6 +604,69 @@ test_check_bad_responses(void **state)
 	policy_unref(p);
 }
 
+/* Random damage to a query and to an answer (fixed seed): the judge never
+ * forwards anything but the one allowed question, and never passes on an
+ * answer holding an address that fails dnsjudge_addr_ok(). */
+static void
+test_random_damage(void **state)
+{
+	static struct dns_response r, r2;
+	static const struct rr rrs[] = { { 5, "x.test", NULL },
+	    { 1, "93.184.216.34", "x.test" }, { 28, "::1", "y.test" } };
+	struct policy *p = load("allow allowed.test\nallow 198.19.0.0/24");
+	struct dnsjudge j, j0;
+	struct dnscheck c;
+	struct msg q, m, d;
+	uint8_t out[DNS_MSG_MAX], jout[512];
+	struct ag_addr self[1];
+	struct dnsjudge_env env = { p, self, 1, 512 };
+	unsigned seed = 12345, i, k, flips, forwarded = 0, passed = 0;
+	size_t a;
+
+	assert_int_equal(addr_parse("198.19.0.1", &self[0]), 0);
+	query(&q, 0x4444, "allowed.test", 1);
+	dnsjudge_query(q.b, q.len, p, true, &j0, jout, sizeof(jout));
+	assert_int_equal(j0.action, FWD);
+	response(&m, 0x4444, 0, "allowed.test", 1, rrs, 3);
+	for (i = 0; i < 20000; i++) {
+		d = q;
+		flips = 1 + (unsigned)rand_r(&seed) % 3;
+		for (k = 0; k < flips; k++)
+			d.b[(size_t)rand_r(&seed) % d.len] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+		if (rand_r(&seed) % 8 == 0)
+			d.len = (size_t)rand_r(&seed) % (q.len + 1);
+		dnsjudge_query(d.b, d.len, p, true, &j, jout, sizeof(jout));
+		if (j.action == FWD) {
+			forwarded++;
+			assert_string_equal(j.name, "allowed.test");
+			assert_int_equal(dns_parse_query(d.b, d.len, &j.query), DNS_OK);
+		} else if (j.action == ANS)
+			assert_true(j.outlen >= 12 && j.outlen <= sizeof(jout));
+
+		d = m;
+		flips = 1 + (unsigned)rand_r(&seed) % 3;
+		for (k = 0; k < flips; k++)
+			d.b[(size_t)rand_r(&seed) % d.len] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+		if (rand_r(&seed) % 8 == 0)
+			d.len = (size_t)rand_r(&seed) % (m.len + 1);
+		dnsjudge_response(&j0, &env, q.b, q.len, d.b, d.len, &r, &c, out,
+		    sizeof(out));
+		assert_int_equal((out[0] << 8) | out[1], 0x4444);
+		if (c.local)
+			continue;
+		passed++;
+		/* What goes to the client parses and holds no bad address. */
+		assert_int_equal(dns_parse_response(out, c.outlen, &r2), DNS_OK);
+		for (a = 0; a < r2.n_answers; a++)
+			if (r2.answers[a].type != DNS_TYPE_CNAME)
+				assert_true(dnsjudge_addr_ok(&env, &r2.answers[a].addr));
+	}
+	/* Both sides saw damage that still passes (TTLs, case, ids). */
+	assert_true(forwarded > 0);
+	assert_true(passed > 0);
+	policy_unref(p);
+}
+
 static void
 test_names(void **state)
 {
@@ -628,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_judge_telemetry_down),
 		cmocka_unit_test(test_check_responses),
 		cmocka_unit_test(test_check_bad_responses),
+		cmocka_unit_test(test_random_damage),
 		cmocka_unit_test(test_names),
 	};
 

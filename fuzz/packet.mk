@@ -1,0 +1,14 @@
+# Fuzz target packet: agentgate-nfq's IP packet parser (see fuzz/local.mk).
+check_PROGRAMS += fuzz/replay_packet
+TESTS += fuzz/replay_packet
+fuzz_replay_packet_SOURCES = fuzz/fuzz_packet.c fuzz/replay.c
+fuzz_replay_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter \
+	-DFUZZ_CORPUS='"packet"'
+fuzz_replay_packet_LDADD = $(NFQ_FILTER_LIBS)
+if ENABLE_FUZZERS
+noinst_PROGRAMS += fuzz/fuzz_packet
+fuzz_fuzz_packet_SOURCES = fuzz/fuzz_packet.c
+fuzz_fuzz_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
+fuzz_fuzz_packet_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_packet_LDADD = $(NFQ_FILTER_LIBS)
+endif

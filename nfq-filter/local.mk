@@ -1,0 +1,8 @@
+# agentgate-nfq: the NFQUEUE filter for sandbox traffic the proxy does not
+# take (docs/nfq.md). Its objects are a library so unit tests and the fuzzer
+# link what runs.
+noinst_LIBRARIES += nfq-filter/libnfq.a
+nfq_filter_libnfq_a_SOURCES = \
+	nfq-filter/packet.c nfq-filter/packet.h
+nfq_filter_libnfq_a_CFLAGS = $(AM_CFLAGS) -pthread
+NFQ_FILTER_LIBS = nfq-filter/libnfq.a $(RULES_LIBS)
