@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -23,7 +22,9 @@
 #include "canon.h"
 #include "conf.h"
 #include "conn.h"
+#include "httpclose.h"
 #include "httphead.h"
+#include "listener.h"
 #include "log.h"
 #include "loop.h"
 #include "proxy.h"
@@ -36,7 +37,6 @@
  * (linux/netfilter_ipv6/ip6_tables.h) are both 80; the kernel headers
  * clash with netinet/in.h, so the value is spelled here. */
 #define CONN_SO_ORIGINAL_DST	80
-#define CONN_ACCEPT_BATCH	64
 
 enum conn_state {
 	CONN_HELLO = 0,		/* reading the first bytes, handshake timer running */
@@ -46,7 +46,7 @@ enum conn_state {
 	CONN_DONE,		/* the event is written; only freeing is left */
 };
 
-/* Connections per task, for proxy-max-conns-task. */
+/* Connections per task, for proxy-max-conns-per-task. */
 struct task_count {
 	char			 id[REG_ID_MAX + 1];
 	uint32_t		 n;
@@ -55,7 +55,7 @@ struct task_count {
 
 struct conn_set {
 	struct proxy		*p;
-	int			 lfd[2];	/* IPv4, IPv6 listeners; -1 when closed */
+	struct listener		*listener;	/* NULL once stopped */
 	struct conn		*conns;
 	size_t			 n;
 	struct task_count	*tasks;
@@ -256,12 +256,12 @@ conn_connected(struct conn *c)
 	if (c->proto == PROTOCOL_HTTP) {
 		/* The first request's head with Connection: close, then the
 		 * rest of what the client already sent, unchanged. */
-		if ((head = malloc(c->len + CONN_CLOSE_EXTRA)) == NULL) {
+		if ((head = malloc(c->len + HTTPCLOSE_EXTRA)) == NULL) {
 			conn_deny(c, "out of memory", 502);
 			return;
 		}
-		hl = conn_http_close_head((const char *)c->buf, c->head_len,
-		    head, c->head_len + CONN_CLOSE_EXTRA);
+		hl = httpclose_head((const char *)c->buf, c->head_len,
+		    head, c->head_len + HTTPCLOSE_EXTRA);
 		if (hl < 0) {
 			free(head);
 			conn_deny(c, "cannot rewrite the request head", 502);
@@ -774,7 +774,7 @@ conn_start(struct conn_set *s, int fd, int family)
 	}
 	if (++c->tc->n > cf->proxy_max_conns_task) {
 		snprintf(reason, sizeof(reason),
-		    "proxy-max-conns-task (%u) reached", cf->proxy_max_conns_task);
+		    "proxy-max-conns-per-task (%u) reached", cf->proxy_max_conns_task);
 		conn_deny(c, reason, 0);
 		return;
 	}
@@ -791,93 +791,31 @@ conn_start(struct conn_set *s, int fd, int family)
 }
 
 static void
-conn_accept_cb(struct loop *l, int lfd, uint32_t events, void *arg)
+conn_accept(void *arg, int fd, int family)
 {
-	struct conn_set *s = arg;
-	int fd, i, family = lfd == s->lfd[1] ? AF_INET6 : AF_INET;
-
-	(void)l;
-	(void)events;
-	for (i = 0; i < CONN_ACCEPT_BATCH; i++) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept");
-			return;
-		}
-		conn_start(s, fd, family);
-	}
-}
-
-static int
-conn_listen(int family, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct ag_addr any;
-	int fd, one = 1, saved;
-
-	memset(&any, 0, sizeof(any));
-	any.family = (sa_family_t)family;
-	if (conn_sockaddr(&any, port, &ss, &sl) == -1)
-		return -1;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-	    &one, sizeof(one)) == -1) ||
-	    bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(fd, 1024) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	conn_start(arg, fd, family);
 }
 
 struct conn_set *
 conn_set_open(struct proxy *p, uint16_t port)
 {
 	struct conn_set *s;
-	static const int families[2] = { AF_INET, AF_INET6 };
-	int i, saved;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->p = p;
-	s->lfd[0] = s->lfd[1] = -1;
-	for (i = 0; i < 2; i++) {
-		if ((s->lfd[i] = conn_listen(families[i], port)) == -1) {
-			log_warn("listen %s port %u",
-			    i == 0 ? "0.0.0.0" : "[::]", port);
-			goto fail;
-		}
-		if (loop_add(p->loop, s->lfd[i], EPOLLIN, conn_accept_cb, s) == -1)
-			goto fail;
+	if ((s->listener = listener_open(p->loop, port, conn_accept, s)) == NULL) {
+		free(s);
+		return NULL;
 	}
 	return s;
-fail:
-	saved = errno;
-	conn_set_free(s);
-	errno = saved;
-	return NULL;
 }
 
 void
 conn_set_stop(struct conn_set *s)
 {
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (s->lfd[i] != -1) {
-			(void)loop_del(s->p->loop, s->lfd[i]);
-			close(s->lfd[i]);
-			s->lfd[i] = -1;
-		}
-	}
+	listener_close(s->listener);
+	s->listener = NULL;
 	while (s->conns != NULL) {
 		if (s->conns->state == CONN_RELAYING)
 			relay_stop(s->conns->relay);
@@ -899,62 +837,4 @@ size_t
 conn_set_count(const struct conn_set *s)
 {
 	return s->n;
-}
-
-/* Whether a header line names one of the hop-by-hop keep-alive headers. */
-static bool
-conn_hop_header(const char *line, size_t len)
-{
-	static const char *const names[] = {
-		"connection", "keep-alive", "proxy-connection",
-	};
-	const char *colon = memchr(line, ':', len);
-	size_t i, nl;
-
-	if (colon == NULL)
-		return false;
-	nl = (size_t)(colon - line);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == nl && strncasecmp(line, names[i], nl) == 0)
-			return true;
-	return false;
-}
-
-ssize_t
-conn_http_close_head(const char *head, size_t head_len, char *out,
-    size_t outsize)
-{
-	static const char close_hdr[] = "Connection: close\r\n";
-	const char *p = head, *end = head + head_len, *nl;
-	size_t o = 0, ll;
-	bool first = true;
-
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			break;
-		ll = (size_t)(nl - p) + 1;
-		if (!first && (ll == 1 || (ll == 2 && p[0] == '\r'))) {
-			/* The blank line: the header goes just before it. */
-			if (o + sizeof(close_hdr) - 1 + ll > outsize) {
-				errno = ENOSPC;
-				return -1;
-			}
-			memcpy(out + o, close_hdr, sizeof(close_hdr) - 1);
-			o += sizeof(close_hdr) - 1;
-			memcpy(out + o, p, ll);
-			return (ssize_t)(o + ll);
-		}
-		if (first || !conn_hop_header(p, ll)) {
-			if (o + ll > outsize) {
-				errno = ENOSPC;
-				return -1;
-			}
-			memcpy(out + o, p, ll);
-			o += ll;
-		}
-		first = false;
-		p += ll;
-	}
-	errno = EINVAL;
-	return -1;
 }

@@ -9,7 +9,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 struct proxy;
 struct conn_set;
@@ -29,19 +28,5 @@ void conn_set_stop(struct conn_set *s);
 void conn_set_free(struct conn_set *s);
 /* Connections open now. */
 size_t conn_set_count(const struct conn_set *s);
-
-/*
- * The head of the first HTTP request with its keep-alive taken away: every
- * Connection, Keep-Alive and Proxy-Connection header is dropped and one
- * "Connection: close" is put before the blank line, so that the origin
- * closes after its one response and no second request (perhaps for
- * another Host) can follow unjudged on the same connection. `head` is the
- * request's head_len bytes (from httphead_parse). No I/O. Returns the
- * length written to out, or -1 with errno EINVAL (no blank line) or
- * ENOSPC (outsize below head_len + CONN_CLOSE_EXTRA is never short).
- */
-#define CONN_CLOSE_EXTRA	19	/* strlen("Connection: close\r\n") */
-ssize_t conn_http_close_head(const char *head, size_t head_len, char *out,
-    size_t outsize);
 
 #endif

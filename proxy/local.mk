@@ -6,7 +6,9 @@ proxy_libproxy_a_SOURCES = \
 	proxy/resolve.c proxy/resolve.h \
 	proxy/proxy.c proxy/proxy.h \
 	proxy/relay.c proxy/relay.h \
-	proxy/conn.c proxy/conn.h
+	proxy/conn.c proxy/conn.h \
+	proxy/listener.c proxy/listener.h \
+	proxy/httpclose.c proxy/httpclose.h
 proxy_libproxy_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 PROXY_LIBS = proxy/libproxy.a $(RULES_LIBS) $(CARES_LIBS)
 proxy_libproxy_a_SOURCES += proxy/dnsjudge.c proxy/dnsjudge.h

@@ -34,7 +34,7 @@ up4=$WORLD_UP4 up6=$WORLD_UP6 evil4=$WORLD_EVIL4 evil6=$WORLD_EVIL6
 mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
 cat >"$WORLD_DIR/policies/t1.rules" <<RULES
 deny deny.test
-allow allowed.test *.wild.test
+allow allowed.test *.wild.test rebind-private.test rebind-gateway.test
 allow $up4 $up6
 RULES
 conf=$WORLD_DIR/agentgate.conf
@@ -49,6 +49,7 @@ log-dir $WORLD_DIR/aglog
 run-dir $WORLD_DIR/agrun
 policy-dir $WORLD_DIR/policies
 proxy-handshake-timeout 2s
+proxy-max-conns-per-task 8
 proxy-user nobody
 CONF
 agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
@@ -211,6 +212,50 @@ tap_check_not "an unregistered client is denied" \
 tel_wait "\"ip\":\"$c2v4\""
 tap_check "its event says no task" has "$(tel_grep "\"ip\":\"$c2v4\"")" \
     '"reason":"no task for the source address"' '"outcome":"denied"'
+
+# --- answers the rebinding rule refuses ---
+tel_mark
+tap_check_not "an allowed name resolving to a private address is not dialled" \
+    c1 --resolve rebind-private.test:443:$up4 https://rebind-private.test/
+tap_check_not "an allowed name resolving to the gateway is not dialled" \
+    c1 --resolve rebind-gateway.test:443:$up4 https://rebind-gateway.test/
+tel_wait '"domain":"rebind-gateway.test"'
+tap_check "the event says no usable address, verdict allow" has \
+    "$(tel_grep '"domain":"rebind-private.test"')" \
+    '"reason":"no usable address' '"verdict":"allow"' '"outcome":"denied"'
+
+# --- the handshake timeout and the per-task limit (8) ---
+tel_mark
+out=$(world_exec c1 python3 - "$up4" <<'PY'
+import socket, sys, time
+socks = [socket.create_connection((sys.argv[1], 443), timeout=5) for _ in range(9)]
+t0 = time.time()
+# The ninth is over the limit: closed at once, without a byte.
+socks[8].settimeout(1)
+ninth = socks[8].recv(1)
+first = socks[0].recv(1)   # silent: closed by the 2 s handshake timeout
+print(ninth == b"", first == b"", round(time.time() - t0))
+PY
+)
+tap_is "$out" "True True 2" "the 9th connection of a task is refused; silent ones close after 2 s"
+tel_wait '"reason":"handshake timeout"'
+tap_check "the refusal and the timeout are logged" has "$(tel_since)" \
+    '"reason":"proxy-max-conns-per-task (8) reached"' '"reason":"handshake timeout"'
+
+# --- a task registered while running (inotify), then SIGHUP with a broken policy ---
+tap_check "task t2 registered for c2" agctl task add --id t2 --addr "$c2v4" --policy t1
+world_wait "c2 allowed" sh -c "ip netns exec $(world_ns c2) curl -s --max-time 2 \
+    --cacert $WORLD_CA --resolve allowed.test:443:$up4 https://allowed.test/ | grep -q vhost=allowed.test"
+tap_ok $? "a task added while the proxy runs is used for its next connection"
+echo "alow broken.test" >>"$WORLD_DIR/policies/t1.rules"
+tel_mark
+kill -HUP "$(world_pid proxy)"
+tel_wait '"action":"policy-rejected"'
+tap_check "a broken policy on SIGHUP is rejected with its line" has \
+    "$(tel_since | grep '"action":"policy-rejected"')" '"line":4' '"policy":"t1"'
+tap_is "$(c1 --resolve allowed.test:443:$up4 https://allowed.test/)" \
+    "vhost=allowed.test scheme=https addr=$up4 host=allowed.test" \
+    "... and the policy loaded before stays in force"
 
 # --- the end ---
 world_stop proxy

@@ -1,5 +1,5 @@
 /*
- * proxy/conn.c's request-head rewrite: keep-alive headers go, one
+ * proxy/httpclose.c's request-head rewrite: keep-alive headers go, one
  * "Connection: close" comes before the blank line, nothing else changes.
  */
 #include "config.h"
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "conn.h"
+#include "httpclose.h"
 
 static void
 test_close_head_table(void **state)
@@ -52,8 +52,8 @@ test_close_head_table(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		n = conn_http_close_head(cases[i].in, strlen(cases[i].in), out,
-		    strlen(cases[i].in) + CONN_CLOSE_EXTRA);
+		n = httpclose_head(cases[i].in, strlen(cases[i].in), out,
+		    strlen(cases[i].in) + HTTPCLOSE_EXTRA);
 		assert_int_equal(n, (ssize_t)strlen(cases[i].out));
 		assert_memory_equal(out, cases[i].out, (size_t)n);
 	}
@@ -68,12 +68,12 @@ test_close_head_errors(void **state)
 	(void)state;
 	/* No blank line. */
 	errno = 0;
-	assert_int_equal(conn_http_close_head(head, strlen(head) - 2, out,
+	assert_int_equal(httpclose_head(head, strlen(head) - 2, out,
 	    sizeof(out)), -1);
 	assert_int_equal(errno, EINVAL);
 	/* Too small for the added header. */
 	errno = 0;
-	assert_int_equal(conn_http_close_head(head, strlen(head), out,
+	assert_int_equal(httpclose_head(head, strlen(head), out,
 	    strlen(head)), -1);
 	assert_int_equal(errno, ENOSPC);
 }
@@ -86,5 +86,5 @@ main(void)
 		cmocka_unit_test(test_close_head_errors),
 	};
 
-	return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("httpclose", tests, NULL, NULL);
 }
