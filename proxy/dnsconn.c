@@ -275,7 +275,8 @@ dnsconn_accept(struct loop *l, int fd, uint32_t events, void *arg)
 		c->fd = cfd;
 		c->peer.transport = TRANSPORT_TCP;
 		c->peer.ufd = -1;
-		if (addr_from_sockaddr((struct sockaddr *)&ss, &c->peer.src) == -1) {
+		if (addr_from_sockaddr((struct sockaddr *)&ss,
+		    &c->peer.src) == -1) {
 			close(cfd);
 			free(c);
 			continue;

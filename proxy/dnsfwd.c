@@ -424,7 +424,8 @@ udp_read(struct loop *l, int fd, uint32_t events, void *arg)
 			continue;
 		pe.sport = dnsfwd_sa_port(&pe.sa);
 		pe.dport = f->port;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
 			if (cm->cmsg_level == IPPROTO_IP &&
 			    cm->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo pi;

@@ -11,10 +11,13 @@
 struct proxy;
 struct dnsfwd;
 
-#define DNSFWD_TCP_MAX		256	/* TCP clients at once; more are closed */
-#define DNSFWD_TCP_IDLE_MS	10000	/* a TCP client quiet this long is closed */
-#define DNSFWD_TCP_PIPELINE	16	/* queries upstream per TCP client */
-#define DNSFWD_PENDING_MAX	4096	/* queries upstream in all; beyond: SERVFAIL */
+/* TCP clients at once (more are closed), the idle time after which one
+ * is closed, and its queries upstream at once (reading waits beyond). */
+#define DNSFWD_TCP_MAX		256
+#define DNSFWD_TCP_IDLE_MS	10000
+#define DNSFWD_TCP_PIPELINE	16
+/* Queries upstream in all; beyond, SERVFAIL. */
+#define DNSFWD_PENDING_MAX	4096
 
 /*
  * Bind UDP and TCP on p->conf->dns_port, IPv4 0.0.0.0 and IPv6 :: (V6ONLY;

@@ -72,7 +72,7 @@ struct dnsfwd_query {
 
 struct dnsfwd {
 	struct proxy		*p;
-	int			 udp[2], tcp[2];	/* IPv4, IPv6; -1 when not open */
+	int			 udp[2], tcp[2];	/* IPv4, IPv6; -1: none */
 	uint16_t		 port;
 	struct dnsfwd_query		*queries;
 	size_t			 npending;

@@ -25,15 +25,15 @@ enum dnsjudge_action {
 /* What dnsjudge_query() decided, and what the event and the log say. */
 struct dnsjudge {
 	enum dnsjudge_action	 action;
-	int			 rcode;		/* DNS_RCODE_* of the answer built; -1
-						 * when forwarding or dropping */
+	/* DNS_RCODE_* of the answer built; -1 when forwarding or dropping */
+	int			 rcode;
 	enum dns_result		 parsed;	/* dns_parse_query() */
 	struct dns_query	 query;		/* as parsed; see dnsmsg.h */
-	char			 name[CANON_NAME_MAX + 1];	/* canonical question
-						 * name, "" when there is none */
-	bool			 judged;	/* the policy was asked: verdict holds */
+	/* The canonical question name; "" when there is none. */
+	char			 name[CANON_NAME_MAX + 1];
+	bool			 judged;	/* the policy was asked */
 	struct policy_verdict	 verdict;	/* rule NULL: default deny */
-	const char		*reason;	/* static text; NULL when forwarded */
+	const char		*reason;	/* static; NULL when forwarded */
 	size_t			 outlen;
 };
 
@@ -66,7 +66,7 @@ struct dnsjudge_env {
 	const struct policy	*pol;		/* the task's policy */
 	const struct ag_addr	*self;		/* the gateway's own addresses */
 	size_t			 nself;
-	size_t			 udp_limit;	/* dns_udp_limit() for UDP, 0 for TCP */
+	size_t			 udp_limit;	/* dns_udp_limit(), 0 for TCP */
 };
 
 /*
@@ -81,7 +81,7 @@ struct dnscheck {
 	bool		 local;		/* our error answer replaces upstream's */
 	int		 rcode;		/* RCODE of what goes to the client */
 	const char	*reason;	/* static text when local, else NULL */
-	size_t		 refused;	/* A/AAAA records that failed dnsjudge_addr_ok */
+	size_t		 refused;	/* A/AAAA failing dnsjudge_addr_ok() */
 	bool		 truncated;	/* cut for UDP with TC=1 */
 	size_t		 outlen;	/* 0: send nothing */
 };
@@ -89,15 +89,15 @@ struct dnscheck {
 /*
  * Check an upstream answer to a query that dnsjudge_query() forwarded (`j`,
  * with the query bytes q/qlen) against env, and write what the client gets
- * to out: the
- * answer with the client's id (c-ares sends its own id upstream), or a
- * SERVFAIL for a malformed answer, one for another question, or one with
- * more address records than are kept to check (DNS_MAX_ANSWERS); a REFUSED
- * when any A or AAAA record fails dnsjudge_addr_ok() (rebinding). CNAME
- * targets are not judged. UDP answers over env->udp_limit are cut with
- * TC=1 (dns_truncate_for_udp). `r` is scratch space (large) and holds the parsed answer after
- * the call when c->refused > 0 or the answer is passed on. out needs
- * DNS_MSG_MAX bytes to take any answer; a longer one gets a SERVFAIL.
+ * to out: the answer with the client's id (c-ares sends its own id
+ * upstream), or a SERVFAIL for a malformed answer, one for another
+ * question, or one with more address records than are kept to check
+ * (DNS_MAX_ANSWERS); a REFUSED when any A or AAAA record fails
+ * dnsjudge_addr_ok() (rebinding). CNAME targets are not judged. UDP
+ * answers over env->udp_limit are cut with TC=1 (dns_truncate_for_udp).
+ * `r` is scratch space (large); after the call it holds the parsed answer
+ * when c->refused > 0 or the answer is passed on. out needs DNS_MSG_MAX
+ * bytes to take any answer; a longer one gets a SERVFAIL.
  */
 void dnsjudge_response(const struct dnsjudge *j,
     const struct dnsjudge_env *env, const uint8_t *q, size_t qlen,
