@@ -15,3 +15,8 @@ LAUNCHER_LIBS = sandbox-launcher/liblauncher.a $(MNL_LIBS)
 bin_PROGRAMS += sandbox-launcher/agentgate-run
 sandbox_launcher_agentgate_run_SOURCES = sandbox-launcher/main.c
 sandbox_launcher_agentgate_run_LDADD = $(LAUNCHER_LIBS) $(RULES_LIBS)
+
+# The launcher's page, installed beside the others of docs/local.mk (which
+# sets dist_doc_DATA after this fragment is read).
+launcherdocdir = $(docdir)
+dist_launcherdoc_DATA = docs/launcher.md

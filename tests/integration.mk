@@ -14,3 +14,6 @@ EXTRA_DIST += tests/proxy/proxy.test.sh
 # agentgate-proxy's DNS forwarder (docs/proxy.md, "DNS forwarder").
 INTEGRATION_TESTS += tests/proxy/dns.test.sh
 EXTRA_DIST += tests/proxy/dns.test.sh
+# agentgate-run: the sandbox, its teardown, escapes refused (docs/launcher.md).
+INTEGRATION_TESTS += tests/launcher/run.test.sh
+EXTRA_DIST += tests/launcher/run.test.sh
