@@ -5,3 +5,17 @@ tests_unit_test_nfq_packet_SOURCES = tests/unit/test_nfq_packet.c
 tests_unit_test_nfq_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
 tests_unit_test_nfq_packet_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nfq_packet_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_nfq_flow
+TESTS += tests/unit/test_nfq_flow
+tests_unit_test_nfq_flow_SOURCES = tests/unit/test_nfq_flow.c
+tests_unit_test_nfq_flow_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
+tests_unit_test_nfq_flow_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nfq_flow_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_nfq_bindings
+TESTS += tests/unit/test_nfq_bindings
+tests_unit_test_nfq_bindings_SOURCES = tests/unit/test_nfq_bindings.c
+tests_unit_test_nfq_bindings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
+tests_unit_test_nfq_bindings_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nfq_bindings_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
