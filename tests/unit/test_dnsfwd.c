@@ -382,6 +382,16 @@ setup(void **state)
 		fail_msg("task: %s", err);
 	}
 	registry_task_free(&t);
+	/* A task whose policy cannot be loaded. */
+	registry_task_init(&t);
+	snprintf(t.id, sizeof(t.id), "t3");
+	assert_int_equal(addr_parse("127.0.0.3", &t.addrs[0]), 0);
+	t.naddrs = 1;
+	snprintf(path, sizeof(path), "%s/missing.rules", w->dir);
+	t.policy_file = strdup(path);
+	snprintf(path, sizeof(path), "%s/tasks", w->dir);
+	assert_int_equal(registry_task_write(path, &t), 0);
+	registry_task_free(&t);
 
 	assert_non_null(w->loop = loop_new());
 	w->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -472,6 +482,7 @@ static const struct udp_case udp_cases[] = {
 	{ "127.0.0.1", "git.test", 1, DNS_RCODE_NXDOMAIN, 0, true },
 	{ "127.0.0.1", "private.rebind.test", 1, DNS_RCODE_REFUSED, 0, true },
 	{ "127.0.0.2", "allowed.test", 1, DNS_RCODE_REFUSED, 0, false },
+	{ "127.0.0.3", "allowed.test", 1, DNS_RCODE_REFUSED, 0, false },
 	{ "127.0.0.1", "silent.test", 1, DNS_RCODE_SERVFAIL, 0, true },
 };
 
@@ -524,6 +535,9 @@ test_udp_table(void **state)
 	assert_int_equal(count_lines(w, "\"answers\":[{\"data\":\"93.184.216.34\""), 1);
 	assert_int_equal(count_lines(w, "\"transport\":\"tcp\""), 0);
 	assert_true(count_lines(w, "\"line\":3") >= 4);
+	assert_int_equal(count_lines(w, "\"reason\":\"no task for source address\""), 1);
+	assert_int_equal(count_lines(w, "\"reason\":\"task policy unavailable\""), 1);
+	assert_int_equal(count_lines(w, "\"task\":{\"id\":\"t3\"}"), 1);
 }
 
 static void
