@@ -5,6 +5,7 @@ noinst_LIBRARIES += nfq-filter/libnfq.a
 nfq_filter_libnfq_a_SOURCES = \
 	nfq-filter/packet.c nfq-filter/packet.h \
 	nfq-filter/flow.c nfq-filter/flow.h \
-	nfq-filter/bindings.c nfq-filter/bindings.h
+	nfq-filter/bindings.c nfq-filter/bindings.h \
+	nfq-filter/judge.c nfq-filter/judge.h
 nfq_filter_libnfq_a_CFLAGS = $(AM_CFLAGS) -pthread
 NFQ_FILTER_LIBS = nfq-filter/libnfq.a $(RULES_LIBS)

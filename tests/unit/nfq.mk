@@ -19,3 +19,10 @@ tests_unit_test_nfq_bindings_SOURCES = tests/unit/test_nfq_bindings.c
 tests_unit_test_nfq_bindings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
 tests_unit_test_nfq_bindings_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nfq_bindings_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_nfq_judge
+TESTS += tests/unit/test_nfq_judge
+tests_unit_test_nfq_judge_SOURCES = tests/unit/test_nfq_judge.c
+tests_unit_test_nfq_judge_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
+tests_unit_test_nfq_judge_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nfq_judge_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)

@@ -1,0 +1,131 @@
+/*
+ * Judging one new flow. The order matters: who sent it, then what can
+ * never pass whatever the policy says (fragments, DNS around the
+ * forwarder), then the policy; the first matching rule wins across address
+ * and name rules alike, as in the proxy.
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include "judge.h"
+
+/* Names looked at per destination address; more are rare and ignored. */
+#define JUDGE_NAMES_MAX	8
+
+enum policy_proto
+judge_proto(uint8_t ipproto)
+{
+	switch (ipproto) {
+	case IPPROTO_TCP:
+		return POLICY_PROTO_TCP;
+	case IPPROTO_UDP:
+		return POLICY_PROTO_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return POLICY_PROTO_ICMP;
+	default:
+		return 0;
+	}
+}
+
+static bool
+judge_is_dns(const struct packet *p)
+{
+	return (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP) &&
+	    (p->dport == 53 || p->dport == 853);
+}
+
+static enum flow_verdict
+judge_denied(const struct judge_env *env, const struct packet *p)
+{
+	if (env->reject && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+		return FLOW_REJECT;
+	return FLOW_DROP;
+}
+
+/* Whether rule a comes before rule b in their policy (NULL: never). */
+static bool
+rule_before(const struct policy_rule *a, const struct policy_rule *b)
+{
+	if (a == NULL)
+		return false;
+	return b == NULL || policy_rule_index(a) < policy_rule_index(b);
+}
+
+void
+judge_packet(const struct judge_env *env, const struct packet *p,
+    const struct reg_task *task, const struct policy *pol, uint64_t now_ms,
+    struct judge_decision *d)
+{
+	char names[JUDGE_NAMES_MAX][CANON_NAME_MAX + 1];
+	struct policy_verdict v;
+	enum policy_proto proto;
+	size_t i, n;
+
+	memset(d, 0, sizeof(d[0]));
+	d->verdict = FLOW_DROP;
+	d->pv.action = POLICY_DENY;
+	if (task == NULL) {
+		d->reason = JUDGE_UNKNOWN_SOURCE;
+		return;
+	}
+	if (p->fragment && !p->first_fragment) {
+		d->reason = JUDGE_FRAGMENT;
+		return;
+	}
+	if (judge_is_dns(p)) {
+		d->reason = JUDGE_DNS;
+		return;
+	}
+	if (pol == NULL) {
+		d->reason = JUDGE_NO_POLICY;
+		return;
+	}
+	d->reason = JUDGE_POLICY;
+	if ((proto = judge_proto(p->proto)) == 0) {
+		/* No rule can name this protocol: the default deny. */
+		d->verdict = judge_denied(env, p);
+		return;
+	}
+	d->pv = policy_match_addr(pol, &p->dst, proto, p->dport);
+	if (env->bindings != NULL) {
+		n = bindings_names(env->bindings, task->id, &p->dst, now_ms,
+		    names, JUDGE_NAMES_MAX);
+		for (i = 0; i < n && i < JUDGE_NAMES_MAX; i++) {
+			v = policy_match_name(pol, names[i], proto, p->dport);
+			if (rule_before(v.rule, d->pv.rule)) {
+				d->pv = v;
+				memcpy(d->name, names[i], sizeof(d->name));
+			}
+		}
+	}
+	/* ask has no approval path outside the proxy: it denies here. */
+	d->verdict = d->pv.action == POLICY_ALLOW ? FLOW_ACCEPT :
+	    judge_denied(env, p);
+}
+
+const char *
+judge_reason_name(enum judge_reason r)
+{
+	switch (r) {
+	case JUDGE_POLICY:
+		return "policy";
+	case JUDGE_UNKNOWN_SOURCE:
+		return "unknown-source";
+	case JUDGE_NO_POLICY:
+		return "policy-unavailable";
+	case JUDGE_FRAGMENT:
+		return "fragment";
+	case JUDGE_DNS:
+		return "dns-not-through-gateway";
+	case JUDGE_MALFORMED:
+		return "malformed-packet";
+	case JUDGE_TELEMETRY:
+		return "telemetry-unavailable";
+	case JUDGE_FLOWS_FULL:
+		return "flow-table-full";
+	}
+	return "unknown";
+}

@@ -1,0 +1,63 @@
+/*
+ * The decision for the first packet of a flow that reached the queue: who
+ * sent it (the task), what it is (fragment, DNS, UDP, ICMP, other) and what
+ * the task's policy says about its destination, by address rule or by a
+ * name rule through a DNS-learned binding. No I/O: the caller looks the
+ * task and policy up and acts on the verdict.
+ */
+#ifndef AG_NFQ_JUDGE_H
+#define AG_NFQ_JUDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bindings.h"
+#include "flow.h"
+#include "packet.h"
+#include "policy.h"
+#include "registry.h"
+
+/* Why a verdict was given; judge_reason_name() is the telemetry text. */
+enum judge_reason {
+	JUDGE_POLICY = 0,	/* the task's policy decided (a rule or default deny) */
+	JUDGE_UNKNOWN_SOURCE,	/* no task holds the source address */
+	JUDGE_NO_POLICY,	/* the task's policy cannot be loaded */
+	JUDGE_FRAGMENT,		/* a non-first fragment: rules sit after
+				 * defragmentation, so this one slipped past */
+	JUDGE_DNS,		/* DNS (53, 853) not through the gateway's forwarder */
+	JUDGE_MALFORMED,	/* the packet did not parse */
+	JUDGE_TELEMETRY,	/* telemetry cannot record: fail closed */
+	JUDGE_FLOWS_FULL,	/* the flow table is full of live flows */
+};
+
+struct judge_decision {
+	enum flow_verdict	 verdict;
+	enum judge_reason	 reason;
+	struct policy_verdict	 pv;		/* for JUDGE_POLICY */
+	/* The bound name whose rule decided, "" when an address rule or the
+	 * default deny did. */
+	char			 name[CANON_NAME_MAX + 1];
+};
+
+struct judge_env {
+	struct bindings	*bindings;	/* NULL: name rules never match */
+	bool		 reject;	/* denied UDP/TCP gets FLOW_REJECT, not DROP */
+};
+
+/*
+ * Judge a parsed packet (packet_parse() gave PACKET_OK) from `task` (NULL:
+ * unknown source) under `pol` (NULL: the task's policy cannot be loaded).
+ * Denied UDP and TCP are FLOW_REJECT when env->reject (the client learns at
+ * once), everything else denied is FLOW_DROP.
+ */
+void judge_packet(const struct judge_env *env, const struct packet *p,
+    const struct reg_task *task, const struct policy *pol, uint64_t now_ms,
+    struct judge_decision *d);
+
+/* The policy protocol of an IP protocol number, 0 for one no rule names. */
+enum policy_proto judge_proto(uint8_t ipproto);
+
+/* "policy", "unknown-source", ... */
+const char *judge_reason_name(enum judge_reason r);
+
+#endif
