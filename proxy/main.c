@@ -43,7 +43,7 @@ usage(FILE *f)
 	    "  -f             stay in the foreground (the only mode)\n"
 	    "  -n             check the settings and the policy of every\n"
 	    "                 registered task, then exit\n"
-	    "  -v             more log output (twice: debug)\n"
+	    "  -v             debug log (every connection's state changes)\n"
 	    "  --help         this text\n"
 	    "\n"
 	    "Signals: HUP reloads the task registry and policies and reopens the\n"
@@ -240,8 +240,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init(PROXY_SERVICE, verbose >= 2 ? LOG_LEVEL_DEBUG :
-	    verbose == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_INFO, 0);
+	log_init(PROXY_SERVICE, verbose > 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    0);
 	if (conf_init(&conf) == -1)
 		fatal("settings");
 	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&

@@ -37,3 +37,10 @@ tests_unit_test_dnsfwd_SOURCES = tests/unit/test_dnsfwd.c
 tests_unit_test_dnsfwd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_dnsfwd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dnsfwd_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_proxy
+TESTS += tests/unit/test_proxy
+tests_unit_test_proxy_SOURCES = tests/unit/test_proxy.c
+tests_unit_test_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_proxy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_proxy_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
