@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #include "registry.h"
 #include "sandbox.h"
 #include "taskid.h"
+#include "telemetry.h"
 #include "units.h"
 
 #define POLICY_TEXT_MAX	(64 * 1024)
@@ -58,6 +60,8 @@ struct run {
 	bool			 link_made;
 	struct sandbox		 sb;
 	bool			 sb_started;
+	struct timespec		 started;	/* CLOCK_REALTIME, for event.start */
+	struct timespec		 started_mono;	/* for event.duration */
 };
 
 static void
@@ -394,6 +398,96 @@ out:
 	return ret;
 }
 
+/*
+ * One task-started or task-ended line on the "run" stream. Launchers share
+ * the stream, and its writer holds the file's lock while open, so each
+ * launcher opens it for one line. The writer reads the end of the chain
+ * before it takes that lock, so launchers also take RUN_DIR/telemetry-run.lock
+ * around the whole open-emit-close: without it two of them can continue the
+ * chain from the same line. Returns 0, or -1 with errno.
+ */
+static int
+run_event(struct run *r, enum event_kind kind, int code)
+{
+	static const struct timespec pause = { 0, 10 * 1000000L };
+	struct telemetry_config cfg = r->conf.telemetry;
+	struct telemetry *t = NULL;
+	struct ag_event ev;
+	struct timespec now;
+	char cmdline[4096], lockpath[PATH_MAX];
+	size_t len = 0;
+	int i, n, tries, saved, lock;
+	enum telemetry_result res;
+
+	cfg.dir = r->conf.log_dir;
+	cfg.service = "agentgate-run";
+	if (path_join(lockpath, sizeof(lockpath), r->conf.run_dir,
+	    "telemetry-run.lock", "") == -1)
+		return -1;
+	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock == -1)
+		return -1;
+	while (flock(lock, LOCK_EX) == -1)
+		if (errno != EINTR)
+			goto fail;
+	for (tries = 0; tries < 200; tries++) {
+		t = telemetry_open(&cfg, "run");
+		if (t != NULL || errno != EBUSY)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (t == NULL)
+		goto fail;
+	cmdline[0] = '\0';
+	for (i = 0; i < r->argc && len < sizeof(cmdline); i++) {
+		n = snprintf(cmdline + len, sizeof(cmdline) - len, "%s%s",
+		    i > 0 ? " " : "", r->argv[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	event_init(&ev, kind);
+	ev.task_id = r->id;
+	ev.policy = r->policy != NULL ? r->policy : r->policy_file;
+	ev.src_ip = r->l4.sandbox;
+	ev.process_pid = getpid();
+	ev.process_name = "agentgate-run";
+	ev.process_command_line = cmdline;
+	ev.start = r->started;
+	if (kind == EVENT_TASK_ENDED) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ev.duration_ns = (int64_t)(now.tv_sec - r->started_mono.tv_sec) *
+		    1000000000 + (now.tv_nsec - r->started_mono.tv_nsec);
+		clock_gettime(CLOCK_REALTIME, &ev.end);
+		ev.process_exit_code = code;
+	}
+	res = telemetry_emit(t, &ev);
+	saved = errno;
+	telemetry_close(t);
+	close(lock);
+	errno = saved;
+	return res == TELEMETRY_WRITTEN ? 0 : -1;
+fail:
+	saved = errno;
+	close(lock);
+	errno = saved;
+	return -1;
+}
+
+/* task-started, just before the command runs. Fails closed: -1 when the
+ * event cannot be written and telemetry is set to fail closed. */
+static int
+task_started(struct run *r)
+{
+	clock_gettime(CLOCK_REALTIME, &r->started);
+	clock_gettime(CLOCK_MONOTONIC, &r->started_mono);
+	if (run_event(r, EVENT_TASK_STARTED, 0) == 0)
+		return 0;
+	fprintf(stderr, "agentgate-run: cannot write telemetry to %s: %s\n",
+	    r->conf.log_dir, strerror(errno));
+	return r->conf.telemetry.failure == TELEMETRY_FAIL_CLOSED ? -1 : 0;
+}
+
 /* Undo what this run made, in reverse. Never fails: each step reports. */
 static void
 teardown(struct run *r)
@@ -610,12 +704,15 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	r.sb_started = true;
-	if (net_setup(&r) == -1 || sandbox_go(&r.sb) == -1) {
+	if (net_setup(&r) == -1 || task_started(&r) == -1 ||
+	    sandbox_go(&r.sb) == -1) {
 		kill(r.sb.pid, SIGKILL);
 		waitpid(r.sb.pid, NULL, 0);
 		goto out;
 	}
 	status = sandbox_wait(&r, &set);
+	if (run_event(&r, EVENT_TASK_ENDED, status) == -1)
+		log_warn("task-ended event for %s", r.id);
 out:
 	if (conf_ready) {
 		teardown(&r);

@@ -202,6 +202,21 @@ tap_is "$fails" 0 "20 concurrent tasks all exit 0"
 tap_is "$(cat "$WORLD_DIR"/many/*.out | sort -u | grep -c '^198\.18\.20[0-3]\.')" 20 \
     "20 concurrent tasks get 20 distinct addresses from the pool"
 
+# --- telemetry ---------------------------------------------------------------
+tel=$WORLD_DIR/log/telemetry/egress-run.jsonl
+tap_ok "$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-many-' |
+    grep -c '"exit_code":0' | grep -qx 20; echo $?)" \
+    "20 task-ended events with exit code 0 for the concurrent tasks"
+line=$(grep '"action":"task-started"' "$tel" | grep '"task":{"id":"t-view"}')
+tap_ok "$(grep -q "\"source\":{\"ip\":\"$sb4\"}" <<<"$line" &&
+    grep -q '"name":"agentgate-run"' <<<"$line"; echo $?)" \
+    "task-started names the task, its address and the launcher"
+line=$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-live"}')
+tap_ok "$(grep -q '"exit_code":7' <<<"$line" && grep -q '"duration":[0-9]' <<<"$line"; echo $?)" \
+    "task-ended carries the exit code and the duration"
+tap_check "the run stream's hash chain verifies (20 writers shared it)" \
+    "$ctl" --log-dir "$WORLD_DIR/log/telemetry" log verify
+
 # --- nothing left -------------------------------------------------------------
 sleep 0.2
 tap_is "$(leftovers)" "$before" \
