@@ -24,8 +24,14 @@ struct proxy_policy {
 	char			*key;		/* policy name, or absolute path */
 	bool			 is_file;
 	struct policy		*pol;		/* NULL: never loaded */
+	uint64_t		 retry_ms;	/* no new load attempt before */
 	struct proxy_policy	*next;
 };
+
+/* A policy that never loaded is tried again on a connection at most this
+ * often, so a task with a missing file cannot flood the log and telemetry
+ * with policy-rejected. SIGHUP retries at once. */
+#define PROXY_POLICY_RETRY_MS	5000
 
 /* What a failed load reports: the first problem goes into the event. */
 struct proxy_load_err {
@@ -119,6 +125,8 @@ proxy_policy_get(struct proxy *p, const struct reg_task *t)
 	pp->is_file = is_file;
 	pp->next = p->policies;
 	p->policies = pp;
+	if (p->loop != NULL)
+		pp->retry_ms = loop_now_ms(p->loop) + PROXY_POLICY_RETRY_MS;
 	(void)proxy_policy_load(p, pp);
 	return pp;
 }
@@ -272,8 +280,12 @@ proxy_task_for(struct proxy *p, const struct ag_addr *src,
 	}
 	*task = t;
 	pp = proxy_policy_get(p, t);
-	if (pp != NULL && pp->pol == NULL)
-		(void)proxy_policy_load(p, pp);	/* perhaps fixed since */
+	if (pp != NULL && pp->pol == NULL && p->loop != NULL &&
+	    loop_now_ms(p->loop) >= pp->retry_ms) {
+		/* Perhaps fixed since. */
+		pp->retry_ms = loop_now_ms(p->loop) + PROXY_POLICY_RETRY_MS;
+		(void)proxy_policy_load(p, pp);
+	}
 	if (pp == NULL || pp->pol == NULL) {
 		errno = EINVAL;
 		return -1;

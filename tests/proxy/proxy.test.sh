@@ -257,8 +257,26 @@ tap_is "$(c1 --resolve allowed.test:443:$up4 https://allowed.test/)" \
     "vhost=allowed.test scheme=https addr=$up4 host=allowed.test" \
     "... and the policy loaded before stays in force"
 
-# --- the end ---
+# --- the end: a relay still open when the proxy stops writes its event ---
+world_exec c1 python3 - "$up4" "$WORLD_CA" >"$WORLD_DIR/held.out" 2>&1 <<'PY' &
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], 443), timeout=10),
+                    server_hostname="allowed.test")
+print("connected", flush=True)
+try:
+    s.recv(1)      # nginx waits for a request; the proxy's stop ends this
+except OSError:
+    pass
+print("closed", flush=True)
+PY
+held=$!
+world_wait "held connection" grep -q connected "$WORLD_DIR/held.out"
+tel_mark
 world_stop proxy
+wait "$held"
+tap_check "a relay open at SIGTERM is closed and its event written" has \
+    "$(tel_grep '"reason":"proxy stopping"')" '"outcome":"allowed"' '"server_name":"allowed.test"'
 tap_check "daemon-started and daemon-stopped were written" has "$(cat "$tel")" \
     '"action":"daemon-started"' '"action":"daemon-stopped"'
 tap_check "agentgatectl log verify: the chain is intact" \

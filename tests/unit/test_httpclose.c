@@ -4,17 +4,21 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include <cmocka.h>
 
 #include "httpclose.h"
+#include "httphead.h"
 
 static void
 test_close_head_table(void **state)
@@ -78,12 +82,65 @@ test_close_head_errors(void **state)
 	assert_int_equal(errno, ENOSPC);
 }
 
+/*
+ * Every request of the parser's fuzz corpus that parses: the rewritten head
+ * parses again, names the same method, host and port, says no keep-alive,
+ * and only grew by the header or shrank by dropped ones.
+ */
+static void
+test_close_head_corpus(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	char dirpath[2048], path[2048 + 512];
+	static char buf[HTTPHEAD_MAX + 1], out[HTTPHEAD_MAX + HTTPCLOSE_EXTRA];
+	struct http_head a, b;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	size_t len;
+	ssize_t n;
+	int ok = 0;
+
+	(void)state;
+	snprintf(dirpath, sizeof(dirpath), "%s/fuzz/corpus/httphead",
+	    top != NULL ? top : "..");
+	if ((d = opendir(dirpath)) == NULL)
+		skip();
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		assert_non_null(f = fopen(path, "rb"));
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		if (httphead_parse(buf, len, &a) != HTTPHEAD_OK)
+			continue;
+		n = httpclose_head(buf, a.head_len, out, sizeof(out));
+		assert_true(n > 0);
+		assert_true((size_t)n <= a.head_len + HTTPCLOSE_EXTRA);
+		if (httphead_parse(out, (size_t)n, &b) != HTTPHEAD_OK)
+			fail_msg("%s: the rewritten head does not parse", de->d_name);
+		assert_int_equal(b.head_len, (size_t)n);
+		assert_string_equal(b.method, a.method);
+		assert_string_equal(b.host, a.host);
+		assert_int_equal(b.port, a.port);
+		assert_int_equal(b.content_length, a.content_length);
+		assert_int_equal(b.chunked, a.chunked);
+		assert_false(b.keep_alive);
+		ok++;
+	}
+	closedir(d);
+	/* The corpus has a dozen good requests; make sure they were seen. */
+	assert_true(ok >= 10);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_head_table),
 		cmocka_unit_test(test_close_head_errors),
+		cmocka_unit_test(test_close_head_corpus),
 	};
 
 	return cmocka_run_group_tests_name("httpclose", tests, NULL, NULL);

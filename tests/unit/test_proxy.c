@@ -171,6 +171,22 @@ test_reload_keeps_old_policy(void **state)
 }
 
 static void
+test_missing_policy_later(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+
+	assert_int_equal(judge(f, "198.18.2.2", "a.test"), -1);
+	snprintf(path, sizeof(path), "%s/missing.rules", f->dir);
+	write_file(path, "allow a.test\n");
+	/* Not tried again on every connection ... */
+	assert_int_equal(judge(f, "198.18.2.2", "a.test"), -1);
+	/* ... but at once on a reload. */
+	proxy_reload(&f->p);
+	assert_int_equal(judge(f, "198.18.2.2", "a.test"), POLICY_ALLOW);
+}
+
+static void
 stop_cb(struct loop *l, void *arg)
 {
 	(void)arg;
@@ -237,6 +253,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reload_keeps_old_policy,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_watch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_missing_policy_later, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_answer_usable, setup,
 		    teardown),
