@@ -172,6 +172,21 @@ conn_event_fill(struct conn *c, struct ag_event *ev)
 	    (now.tv_nsec - c->start.tv_nsec);
 }
 
+static const char *
+conn_status_text(int status)
+{
+	switch (status) {
+	case 403:	return "Forbidden";
+	case 408:	return "Request Timeout";
+	case 414:	return "URI Too Long";
+	case 431:	return "Request Header Fields Too Large";
+	case 501:	return "Not Implemented";
+	case 502:	return "Bad Gateway";
+	case 505:	return "HTTP Version Not Supported";
+	default:	return "Bad Request";
+	}
+}
+
 /*
  * Refuse: HTTP clients get a short response naming the reason (status
  * 403, or the parser's 4xx/5xx), then the connection is closed and its one
@@ -189,9 +204,7 @@ conn_deny(struct conn *c, const char *reason, int http_status)
 		    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
 		    "Connection: close\r\nContent-Length: %zu\r\n\r\n"
 		    "agentgate: %s\n", http_status,
-		    http_status == 403 ? "Forbidden" :
-		    http_status == 502 ? "Bad Gateway" : "Bad Request",
-		    strlen(reason) + 12, reason);
+		    conn_status_text(http_status), strlen(reason) + 12, reason);
 		/* Best effort: a fresh socket's buffer takes this at once. */
 		if (n > 0 && (size_t)n < sizeof(resp))
 			(void)send(c->cfd, resp, (size_t)n, MSG_NOSIGNAL);
