@@ -49,6 +49,8 @@ struct run {
 	char			 hosts[PATH_MAX];
 	struct caps_user	 user;
 	const char		*cwd;
+	const char		*trace_id;
+	char			**envp;		/* the command's environment */
 	uint64_t		 timeout_ms;
 	char *const		*argv;
 	int			 argc;
@@ -70,6 +72,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: agentgate-run [--task ID] (--policy NAME | --allow TARGET[:PORT]...\n"
 	    "           [--ask TARGET[:PORT]...]) [--user USER] [--cwd DIR]\n"
+	    "           [--env K=V]... [--clear-env] [--trace-id ID]\n"
 	    "           [--timeout DURATION] [--config PATH] -- COMMAND [ARG...]\n"
 	    "Runs COMMAND in a network sandbox routed through the gateway.\n"
 	    "Exit status: the command's (128+N when killed by signal N); 124 timed\n"
@@ -224,6 +227,7 @@ try_register(void *arg, const struct pool_link *l4, const struct pool_link *l6)
 	t.argv = (char **)r->argv;
 	t.argc = (size_t)r->argc;
 	t.cwd = (char *)r->cwd;
+	t.trace_id = (char *)r->trace_id;
 	t.started = time(NULL);
 	t.has_launcher = true;
 	t.launcher_pid = getpid();
@@ -454,6 +458,7 @@ run_event(struct run *r, enum event_kind kind, int code)
 	ev.process_name = "agentgate-run";
 	ev.process_command_line = cmdline;
 	ev.start = r->started;
+	ev.trace_id = r->trace_id;
 	if (kind == EVENT_TASK_ENDED) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ev.duration_ns = (int64_t)(now.tv_sec - r->started_mono.tv_sec) *
@@ -567,6 +572,57 @@ sandbox_wait(struct run *r, const sigset_t *set)
 	return SANDBOX_EXIT_ERROR;
 }
 
+/*
+ * The command's environment: the launcher's (none with --clear-env), each
+ * --env K=V replacing K. `sets` holds the --env values, already checked to
+ * have a non-empty K and a '='. Returns a NULL-terminated array of borrowed
+ * strings, or NULL with errno ENOMEM.
+ */
+static char **
+env_build(char **sets, size_t nsets, bool clear)
+{
+	extern char **environ;
+	char **env, **e;
+	size_t n = 0, i, j, klen;
+
+	for (e = environ; !clear && e != NULL && *e != NULL; e++)
+		n++;
+	env = calloc(n + nsets + 1, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	n = 0;
+	for (e = environ; !clear && e != NULL && *e != NULL; e++) {
+		for (i = 0; i < nsets; i++) {
+			klen = (size_t)(strchr(sets[i], '=') - sets[i]) + 1;
+			if (strncmp(*e, sets[i], klen) == 0)
+				break;
+		}
+		if (i == nsets)
+			env[n++] = *e;
+	}
+	for (i = 0; i < nsets; i++) {
+		/* A later --env of the same K wins. */
+		klen = (size_t)(strchr(sets[i], '=') - sets[i]) + 1;
+		for (j = i + 1; j < nsets; j++)
+			if (strncmp(sets[j], sets[i], klen) == 0)
+				break;
+		if (j == nsets)
+			env[n++] = sets[i];
+	}
+	env[n] = NULL;
+	return env;
+}
+
+static bool
+trace_id_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= 128 &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.:-") == len;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -577,6 +633,9 @@ main(int argc, char *argv[])
 		{ "ask", required_argument, NULL, 'k' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "cwd", required_argument, NULL, 'C' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "clear-env", no_argument, NULL, 'E' },
+		{ "trace-id", required_argument, NULL, 'I' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -585,16 +644,17 @@ main(int argc, char *argv[])
 	struct run r;
 	const char *config = AG_SYSCONFDIR "/agentgate.conf", *task = NULL;
 	const char *user = NULL;
-	char *text = NULL;
-	size_t textlen = 0;
-	bool config_given = false, conf_ready = false;
+	char *text = NULL, **sets = NULL;
+	size_t textlen = 0, nsets = 0;
+	bool config_given = false, conf_ready = false, clear_env = false;
 	sigset_t set;
 	int ch, status = SANDBOX_EXIT_ERROR;
 
 	log_init("agentgate-run", LOG_LEVEL_WARN, 0);
 	memset(&r, 0, sizeof(r));
 	text = calloc(1, POLICY_TEXT_MAX);
-	if (text == NULL)
+	sets = calloc((size_t)argc, sizeof(*sets));
+	if (text == NULL || sets == NULL)
 		fatal("memory");
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -618,6 +678,25 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			r.cwd = optarg;
+			break;
+		case 'e':
+			if (optarg[0] == '=' || strchr(optarg, '=') == NULL) {
+				fprintf(stderr, "agentgate-run: --env wants K=V, "
+				    "not '%s'\n", optarg);
+				goto out;
+			}
+			sets[nsets++] = optarg;
+			break;
+		case 'E':
+			clear_env = true;
+			break;
+		case 'I':
+			if (!trace_id_valid(optarg)) {
+				fprintf(stderr, "agentgate-run: bad trace id '%s'\n",
+				    optarg);
+				goto out;
+			}
+			r.trace_id = optarg;
 			break;
 		case 'T':
 			if (units_duration_ms(optarg, &r.timeout_ms) == -1) {
@@ -649,6 +728,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "agentgate-run: bad policy name '%s'\n", r.policy);
 		goto out;
 	}
+	if ((r.envp = env_build(sets, nsets, clear_env)) == NULL)
+		fatal("memory");
 	if (user != NULL && caps_user_lookup(user, &r.user) == -1) {
 		fprintf(stderr, "agentgate-run: no such user '%s'\n", user);
 		goto out;
@@ -694,6 +775,7 @@ main(int argc, char *argv[])
 
 	r.sb.id = r.id;
 	r.sb.argv = r.argv;
+	r.sb.envp = r.envp;
 	r.sb.cwd = r.cwd;
 	r.sb.resolv_conf = r.resolv;
 	r.sb.hosts = r.hosts;
@@ -719,5 +801,7 @@ out:
 		conf_free(&r.conf);
 	}
 	free(text);
+	free(sets);
+	free(r.envp);
 	return status;
 }

@@ -63,7 +63,8 @@ command_exec(const struct sandbox *sb, int report)
 		child_fail(report, 0, errno);
 	if (seccomp_install() == -1)
 		child_fail(report, 0, errno);
-	execvp(sb->argv[0], sb->argv);
+	/* PATH for the lookup is the launcher's, as with env(1). */
+	execvpe(sb->argv[0], sb->argv, sb->envp);
 	child_fail(report, 1, errno);
 }
 

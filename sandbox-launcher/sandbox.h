@@ -23,6 +23,7 @@ struct sandbox {
 	/* Set by the caller before sandbox_start. */
 	const char		*id;		/* also the hostname */
 	char *const		*argv;		/* the command, argv[0] looked up in PATH */
+	char *const		*envp;		/* its environment */
 	const char		*cwd;		/* or NULL */
 	const char		*resolv_conf;	/* file bound over /etc/resolv.conf */
 	const char		*hosts;		/* file bound over /etc/hosts */

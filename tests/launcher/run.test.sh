@@ -109,8 +109,14 @@ out=$(sandbox --allow allowed.test -- true 2>&1)
 tap_ok "$(grep -qE '^agentgate-run: task run-[0-9a-f]{12}$' <<<"$out"; echo $?)" \
     "a generated task id is printed on stderr"
 
+out=$(FOO=old BAZ=kept sandbox --task t-env --env FOO=a --env BAR=b --env FOO=c \
+    --allow allowed.test -- sh -c 'echo "$FOO $BAR $BAZ"' 2>&1)
+tap_is "$out" "c b kept" "--env sets and replaces variables (the last one wins)"
+out=$(sandbox --task t-clear --clear-env --env ONLY=1 --allow allowed.test -- /usr/bin/env 2>&1)
+tap_is "$out" "ONLY=1" "--clear-env: only the --env variables"
+
 # --- the sandbox's view ---------------------------------------------------
-out=$(sandbox --task t-view --allow allowed.test -- sh -c '
+out=$(sandbox --task t-view --trace-id 4bf92f35 --allow allowed.test -- sh -c '
 	cat /etc/resolv.conf
 	ip -4 route show default
 	ip -o link | awk -F": " "{ sub(/@.*/, \"\", \$2); print \$2 }" | tr "\n" " "; echo
@@ -129,8 +135,9 @@ tap_is "$(sed -n 5,9p <<<"$out" | tr '\n' ' ')" \
     "CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 " \
     "no capabilities, no_new_privs, a seccomp filter"
 sb4=$(sed -n 's/.* inet \([0-9.]*\)\/30 .*/\1/p' <<<"$out")
-tap_ok "$(grep -q "\"id\":\"t-view\",\"addresses\":\[\"$sb4\",\"fd00:a9:c8::" <<<"$out"; echo $?)" \
-    "the task is registered with the sandbox's addresses while it runs"
+tap_ok "$(grep -q "\"id\":\"t-view\",\"addresses\":\[\"$sb4\",\"fd00:a9:c8::" <<<"$out" &&
+    grep -q '"trace_id":"4bf92f35"' <<<"$out"; echo $?)" \
+    "the task is registered with the sandbox's addresses and trace id while it runs"
 tap_ok "$([ ! -e "$rundir/tasks/t-view.json" ]; echo $?)" "and unregistered after"
 
 # --- what the command may not do ------------------------------------------
@@ -182,7 +189,7 @@ tap_is "$?" 7 "SIGTERM to the launcher reaches the command (it exits 7)"
 out=$(sandbox --timeout 500ms --allow allowed.test -- sleep 10 2>&1)
 tap_ok "$([ $? -eq 124 ] && grep -q 'timed out after 500 ms$' <<<"$out"; echo $?)" \
     "--timeout kills the sandbox: 124 and a one-line reason"
-out=$(sandbox --task t-orphan --allow allowed.test -- sh -c 'sleep 31.77 & echo started' 2>&1)
+out=$(sandbox --task t-orphan --allow allowed.test -- sh -c "sleep 31.$$ & echo started" 2>&1)
 tap_is "$?:$out" "0:started" "a command that leaves a background process: its status"
 
 # --- 20 at once -------------------------------------------------------------
@@ -209,8 +216,9 @@ tap_ok "$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-many-' |
     "20 task-ended events with exit code 0 for the concurrent tasks"
 line=$(grep '"action":"task-started"' "$tel" | grep '"task":{"id":"t-view"}')
 tap_ok "$(grep -q "\"source\":{\"ip\":\"$sb4\"}" <<<"$line" &&
-    grep -q '"name":"agentgate-run"' <<<"$line"; echo $?)" \
-    "task-started names the task, its address and the launcher"
+    grep -q '"name":"agentgate-run"' <<<"$line" &&
+    grep -q '"trace":{"id":"4bf92f35"}' <<<"$line"; echo $?)" \
+    "task-started names the task, its address, the launcher and the trace id"
 line=$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-live"}')
 tap_ok "$(grep -q '"exit_code":7' <<<"$line" && grep -q '"duration":[0-9]' <<<"$line"; echo $?)" \
     "task-ended carries the exit code and the duration"
@@ -221,7 +229,8 @@ tap_check "the run stream's hash chain verifies (20 writers shared it)" \
 sleep 0.2
 tap_is "$(leftovers)" "$before" \
     "after every run: no veth, no task file, no inline policy, no sandbox file, no launcher"
-tap_is "$(pgrep -c -f 'sleep 31.77' || true)" 0 "the orphan the command left was killed"
+# The number is this test's pid: parallel runs of this test do not count.
+tap_is "$(pgrep -c -f "sleep 31.$$" || true)" 0 "the orphan the command left was killed"
 
 world_exec gw "$ctl" --config "$conf" gateway down >/dev/null
 tap_done
