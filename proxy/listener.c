@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,53 @@
 
 #define LISTENER_BATCH		64	/* accepts per wake-up */
 #define LISTENER_BACKLOG	1024
+#define LISTENER_PAUSE_MS	100	/* out of descriptors: wait this long */
 
 struct listener {
 	struct loop	*loop;
 	int		 fd[2];		/* AF_INET, AF_INET6; -1 when closed */
 	listener_fn	 fn;
 	void		*arg;
+	struct loop_timer *pause;	/* set while paused for EMFILE */
+	bool		 starved;	/* said so; quiet until an accept works */
 };
+
+static void
+listener_resume(struct loop *l, void *arg)
+{
+	struct listener *ls = arg;
+	int i;
+
+	ls->pause = NULL;
+	for (i = 0; i < 2; i++)
+		if (ls->fd[i] != -1)
+			(void)loop_mod(l, ls->fd[i], EPOLLIN);
+}
+
+/*
+ * Out of descriptors: the pending connection stays in the backlog and the
+ * level-triggered listener would fire again at once, spinning. Stop
+ * watching both sockets for a moment; connections that end meanwhile
+ * free descriptors.
+ */
+static void
+listener_pause(struct listener *ls)
+{
+	int i;
+
+	if (ls->pause != NULL)
+		return;
+	if (!ls->starved)
+		log_warn("accept: pausing in steps of %d ms", LISTENER_PAUSE_MS);
+	ls->starved = true;
+	for (i = 0; i < 2; i++)
+		if (ls->fd[i] != -1)
+			(void)loop_mod(ls->loop, ls->fd[i], 0);
+	ls->pause = loop_timer_add(ls->loop, LISTENER_PAUSE_MS, listener_resume,
+	    ls);
+	if (ls->pause == NULL)
+		listener_resume(ls->loop, ls);
+}
 
 static void
 listener_accept_cb(struct loop *l, int lfd, uint32_t events, void *arg)
@@ -38,12 +79,17 @@ listener_accept_cb(struct loop *l, int lfd, uint32_t events, void *arg)
 	for (i = 0; i < LISTENER_BATCH; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			/* EMFILE and the like: the connection waits in the
-			 * backlog and the next round tries again. */
-			if (errno != EAGAIN && errno != EINTR &&
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				listener_pause(ls);
+			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept");
 			return;
+		}
+		if (ls->starved) {
+			log_warnx("accept: descriptors available again");
+			ls->starved = false;
 		}
 		ls->fn(ls->arg, fd, family);
 	}
@@ -123,6 +169,8 @@ listener_close(struct listener *ls)
 
 	if (ls == NULL)
 		return;
+	if (ls->pause != NULL)
+		loop_timer_cancel(ls->loop, ls->pause);
 	for (i = 0; i < 2; i++) {
 		if (ls->fd[i] != -1) {
 			(void)loop_del(ls->loop, ls->fd[i]);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -122,6 +123,30 @@ check_only(const struct ag_conf *c)
 	if (bad == 0)
 		printf("agentgate-proxy: settings and %zu task policies ok\n", i);
 	return bad == 0 ? 0 : 1;
+}
+
+/*
+ * A relayed connection holds six descriptors (two sockets, two pipes), so
+ * the usual soft limit of 1024 would cap the proxy near 170 connections.
+ * Raise the soft limit to the hard one (systemd's LimitNOFILE= sets that).
+ */
+static void
+raise_nofile(const struct ag_conf *c)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)c->proxy_max_conns * 6 + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit NOFILE");
+	}
+	if (rl.rlim_cur < want)
+		log_warnx("open files limit %llu is below what proxy-max-conns "
+		    "%u needs (%llu)", (unsigned long long)rl.rlim_cur,
+		    c->proxy_max_conns, (unsigned long long)want);
 }
 
 static void
@@ -257,6 +282,7 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile(&conf);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
