@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,8 +23,8 @@
 
 #include "caps.h"
 #include "conf.h"
+#include "link.h"
 #include "log.h"
-#include "netlink.h"
 #include "policy.h"
 #include "policytext.h"
 #include "pool.h"
@@ -299,107 +298,21 @@ fail:
 	return -1;
 }
 
-/* The sandbox's side, from inside its network namespace. */
-static int
-net_inside(struct run *r, const char **what)
-{
-	struct nl nl;
-	unsigned lo, eth;
-	int ret = -1;
-
-	*what = "open rtnetlink in the sandbox";
-	if (nl_open(&nl) == -1)
-		return -1;
-	lo = if_nametoindex("lo");
-	eth = if_nametoindex("eth0");
-	*what = "find lo and eth0 in the sandbox";
-	if (lo == 0 || eth == 0)
-		goto out;
-	/* Both ends are ours: no duplicate address detection (it would
-	 * hold IPv6 back for a second). */
-	nl_sysctl_write("net/ipv6/conf/eth0/accept_dad", "0");
-	*what = "bring lo up";
-	if (nl_link_up(&nl, lo) == -1)
-		goto out;
-	*what = "add the sandbox's addresses";
-	if (nl_addr_add(&nl, eth, &r->l4.sandbox, r->l4.prefixlen) == -1 ||
-	    nl_addr_add(&nl, eth, &r->l6.sandbox, r->l6.prefixlen) == -1)
-		goto out;
-	*what = "bring eth0 up";
-	if (nl_link_up(&nl, eth) == -1)
-		goto out;
-	*what = "add the default routes";
-	if (nl_route_default(&nl, eth, &r->l4.gw) == -1 ||
-	    nl_route_default(&nl, eth, &r->l6.gw) == -1)
-		goto out;
-	ret = 0;
-out:
-	nl_close(&nl);
-	return ret;
-}
-
 /* The veth pair, the gateway's side here and the sandbox's side inside. */
 static int
 net_setup(struct run *r)
 {
-	struct nl nl;
-	char path[128];
-	const char *what = "open rtnetlink";
-	unsigned idx;
-	int self = -1, ret = -1, saved;
+	const char *what;
 
 	snprintf(r->ifname, sizeof(r->ifname), "agr%llx",
 	    (unsigned long long)r->slot);
-	if (nl_open(&nl) == -1)
-		goto report;
-	what = "create the veth pair";
-	if (nl_veth_create(&nl, r->ifname, "eth0", r->sb.netns) == -1) {
-		/* Our slot is ours under the registry: a link of this name
-		 * is left from a launcher that died. */
-		if (errno != EEXIST || nl_link_delete(&nl, r->ifname) == -1 ||
-		    nl_veth_create(&nl, r->ifname, "eth0", r->sb.netns) == -1)
-			goto report;
+	if (link_setup(r->ifname, r->sb.netns, &r->l4, &r->l6, &r->link_made,
+	    &what) == -1) {
+		fprintf(stderr, "agentgate-run: cannot %s (%s): %s\n", what,
+		    r->ifname, strerror(errno));
+		return -1;
 	}
-	r->link_made = true;
-	what = "find the gateway side";
-	if ((idx = if_nametoindex(r->ifname)) == 0)
-		goto report;
-	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_dad", r->ifname);
-	nl_sysctl_write(path, "0");
-	/* Strict reverse-path filtering: the gateway drops what a sandbox
-	 * sends from an address that is not routed back through its link. */
-	what = "set rp_filter on the gateway side";
-	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", r->ifname);
-	if (nl_sysctl_write(path, "1") == -1)
-		goto report;
-	what = "add the gateway's addresses";
-	if (nl_addr_add(&nl, idx, &r->l4.gw, r->l4.prefixlen) == -1 ||
-	    nl_addr_add(&nl, idx, &r->l6.gw, r->l6.prefixlen) == -1)
-		goto report;
-	what = "bring the gateway side up";
-	if (nl_link_up(&nl, idx) == -1)
-		goto report;
-
-	what = "enter the sandbox's network namespace";
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self == -1 || setns(r->sb.netns, CLONE_NEWNET) == -1)
-		goto report;
-	ret = net_inside(r, &what);
-	saved = errno;
-	if (setns(self, CLONE_NEWNET) == -1)
-		fatal("cannot return to the gateway's network namespace");
-	errno = saved;
-	if (ret == 0)
-		goto out;
-report:
-	fprintf(stderr, "agentgate-run: cannot %s (%s): %s\n", what, r->ifname,
-	    strerror(errno));
-	ret = -1;
-out:
-	if (self != -1)
-		close(self);
-	nl_close(&nl);
-	return ret;
+	return 0;
 }
 
 /*
@@ -497,18 +410,10 @@ task_started(struct run *r)
 static void
 teardown(struct run *r)
 {
-	struct nl nl;
-
 	if (r->sb_started)
 		sandbox_close(&r->sb);
-	if (r->link_made) {
-		/* Gone with the sandbox's namespace already, most times. */
-		if (nl_open(&nl) == 0) {
-			if (nl_link_delete(&nl, r->ifname) == -1 && errno != ENODEV)
-				log_warn("delete link %s", r->ifname);
-			nl_close(&nl);
-		}
-	}
+	if (r->link_made && link_remove(r->ifname) == -1)
+		log_warn("delete link %s", r->ifname);
 	if (r->registered && registry_task_remove(r->tasks_dir, r->id) == -1)
 		log_warn("unregister task %s", r->id);
 	if (r->resolv[0] != '\0')

@@ -163,6 +163,33 @@ tap_check_not "ip link add fails inside" \
 tap_check_not "mounting a tmpfs fails inside" \
     sandbox --allow allowed.test -- mount -t tmpfs none /mnt
 
+tap_check_not "nsenter -t 1 -n fails inside" \
+    sandbox --allow allowed.test -- nsenter -t 1 -n true
+tap_check_not "iptables -F fails inside" \
+    sandbox --allow allowed.test -- env PATH=/usr/sbin:/sbin:/usr/bin:/bin iptables -F
+
+# An abstract Unix socket of the gateway's namespace is not there inside.
+world_spawn gw abstract "$WORLD_PYTHON" -c '
+import socket
+s = socket.socket(socket.AF_UNIX); s.bind("\0agentgate-test-'"$$"'"); s.listen(1)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"host-socket\n"); c.close()'
+world_wait "abstract socket in gw" grep -q ready "$WORLD_LOG/abstract.log"
+tap_is "$(world_exec gw "$WORLD_PYTHON" -c '
+import socket
+s = socket.socket(socket.AF_UNIX); s.connect("\0agentgate-test-'"$$"'")
+print(s.recv(100).decode().strip())' 2>&1)" "host-socket" \
+    "(the gateway's own abstract socket answers in its namespace)"
+out=$(sandbox --task t-abstract --allow allowed.test -- "$WORLD_PYTHON" -c '
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("\0agentgate-test-'"$$"'"); print("connected")
+except ConnectionRefusedError:
+    print("refused")' 2>&1)
+tap_is "$out" "refused" "the gateway's abstract Unix socket cannot be reached inside"
+
 # --- traffic goes to the gateway -------------------------------------------
 out=$(sandbox --task t-tcp4 --allow allowed.test -- "$WORLD_PYTHON" "$WORLD_DIR/tcp.py" "$WORLD_UP4" 443 2>&1)
 tap_is "$out" "proxy-got hello from the sandbox" \
@@ -170,6 +197,41 @@ tap_is "$out" "proxy-got hello from the sandbox" \
 out=$(sandbox --task t-tcp6 --allow allowed.test -- "$WORLD_PYTHON" "$WORLD_DIR/tcp.py" "$WORLD_UP6" 443 2>&1)
 tap_is "$out" "proxy-got hello from the sandbox" \
     "TCP to upstream (IPv6) reaches the gateway's proxy port (REDIRECT)"
+
+# Another sandbox's service: TCP to it lands on the proxy, UDP is dropped.
+ip netns exec "$WORLD_NS_GW" "$run" --config "$conf" --task t-server \
+    --allow allowed.test -- "$WORLD_PYTHON" -c '
+import socket, subprocess, threading
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("0.0.0.0", 2222)); t.listen(8)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("0.0.0.0", 2222))
+def udp():
+    while True:
+        _, p = u.recvfrom(100); u.sendto(b"sandbox-udp", p)
+threading.Thread(target=udp, daemon=True).start()
+addr = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", "eth0"],
+    capture_output=True, text=True).stdout.split()[3].split("/")[0]
+open("'"$WORLD_DIR"'/server-addr.tmp", "w").write(addr)
+import os; os.rename("'"$WORLD_DIR"'/server-addr.tmp", "'"$WORLD_DIR"'/server-addr")
+for _ in range(2):
+    c, _ = t.accept(); c.sendall(b"sandbox-service\n"); c.close()' 2>/dev/null &
+server=$!
+world_wait "the other sandbox's service" test -s "$WORLD_DIR/server-addr"
+other=$(cat "$WORLD_DIR/server-addr")
+out=$(sandbox --task t-neighbour --allow allowed.test -- "$WORLD_PYTHON" "$WORLD_DIR/tcp.py" "$other" 2222 2>&1)
+tap_is "$out" "proxy-got hello from the sandbox" \
+    "TCP to another sandbox ($other) lands on the proxy, not on its service"
+out=$(sandbox --task t-neighbour-udp --allow allowed.test -- "$WORLD_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5)
+s.sendto(b"x", (sys.argv[1], 2222))
+try:
+    print(s.recv(100).decode())
+except socket.timeout:
+    print("no answer")' "$other" 2>&1)
+tap_is "$out" "no answer" "UDP to another sandbox gets no answer"
+kill -TERM "$server"
+wait "$server"
 
 # --- while it runs, signals, timeout ----------------------------------------
 # Not through a shell function: $! must be the launcher itself.
