@@ -115,6 +115,14 @@ tap_is "$out" "c b kept" "--env sets and replaces variables (the last one wins)"
 out=$(sandbox --task t-clear --clear-env --env ONLY=1 --allow allowed.test -- /usr/bin/env 2>&1)
 tap_is "$out" "ONLY=1" "--clear-env: only the --env variables"
 
+out=$(sandbox --task t-user --user nobody --cwd /tmp --allow allowed.test -- \
+    sh -c 'echo "$(id -u):$(id -g) $(pwd)"; grep "^CapBnd" /proc/self/status | tr -s "\t" " "' 2>&1)
+tap_is "$(tr '\n' ' ' <<<"$out")" "$(id -u nobody):$(id -g nobody) /tmp CapBnd: 0000000000000000 " \
+    "--user and --cwd: the command runs as that user, there, without capabilities"
+out=$(sandbox --task t-nouser --user no-such-user-here --allow allowed.test -- true 2>&1)
+tap_is "$?: $out" "125: agentgate-run: no such user 'no-such-user-here'" \
+    "an unknown --user: 125 and a one-line reason"
+
 # --- the sandbox's view ---------------------------------------------------
 out=$(sandbox --task t-view --trace-id 4bf92f35 --allow allowed.test -- sh -c '
 	cat /etc/resolv.conf
