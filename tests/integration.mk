@@ -17,3 +17,6 @@ EXTRA_DIST += tests/proxy/dns.test.sh
 # agentgate-run: the sandbox, its teardown, escapes refused (docs/launcher.md).
 INTEGRATION_TESTS += tests/launcher/run.test.sh
 EXTRA_DIST += tests/launcher/run.test.sh
+# agentgate-nfq: UDP/ICMP judged by the queue, fail closed (docs/nfq.md).
+INTEGRATION_TESTS += tests/nfq/nfq.test.sh
+EXTRA_DIST += tests/nfq/nfq.test.sh

@@ -1,0 +1,256 @@
+/*
+ * agentgate-nfq: settings, telemetry, the shared judging state, one thread
+ * per queue; the main thread waits on signals and the registry's inotify
+ * watch and reloads. Everything else lives in queue.c, judge.c, state.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bindings.h"
+#include "conf.h"
+#include "event.h"
+#include "log.h"
+#include "queue.h"
+#include "registry.h"
+#include "state.h"
+#include "telemetry.h"
+
+#define NFQ_QUEUES_MAX		64
+#define NFQ_FLOWS_PER_QUEUE	65536
+#define NFQ_FLOW_IDLE_MS	(120 * 1000)	/* conntrack's UDP stream timeout */
+#define NFQ_BINDINGS_MAX	(256 * 1024)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: agentgate-nfq [-v] [--config FILE] [--queues N[-M]] "
+	    "[--no-reject]\n");
+}
+
+static void
+print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s:%u: %s", file, line, msg);
+}
+
+/* "N" or "N-M", 0..65535, N <= M, at most NFQ_QUEUES_MAX queues. */
+static int
+parse_queues(const char *s, uint16_t *first, uint16_t *last)
+{
+	char *end;
+	unsigned long a, b;
+
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	if (end == s || errno != 0 || a > 65535 || s[0] == '-' || s[0] == '+')
+		return -1;
+	b = a;
+	if (*end == '-') {
+		s = end + 1;
+		if (*s < '0' || *s > '9')
+			return -1;
+		b = strtoul(s, &end, 10);
+		if (errno != 0 || b > 65535)
+			return -1;
+	}
+	if (*end != '\0' || b < a || b - a >= NFQ_QUEUES_MAX)
+		return -1;
+	*first = (uint16_t)a;
+	*last = (uint16_t)b;
+	return 0;
+}
+
+static void
+emit_daemon(struct telemetry *t, enum event_kind kind, const char *reason)
+{
+	struct ag_event ev;
+
+	event_init(&ev, kind);
+	ev.process_pid = getpid();
+	ev.process_name = NFQ_SERVICE;
+	ev.reason = reason;
+	if (telemetry_emit(t, &ev) == TELEMETRY_LOST)
+		log_warn("telemetry: event lost");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "queues",	required_argument, NULL, 'q' },
+		{ "no-reject",	no_argument,	   NULL, 'R' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = AG_SYSCONFDIR "/agentgate.conf";
+	const char *queues = NULL;
+	int config_given = 0, verbose = 0, reject = 1, ch, watch, sigfd;
+	int stop_signal = 0;
+	struct ag_conf conf;
+	struct telemetry_config tcfg;
+	struct telemetry *tel;
+	struct nfq_shared sh;
+	struct nfq_queue *q;
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	uint16_t first, last;
+	size_t nq, i;
+	sigset_t mask;
+	char reason[64];
+
+	while ((ch = getopt_long(argc, argv, "c:q:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			config_given = 1;
+			break;
+		case 'q':
+			queues = optarg;
+			break;
+		case 'R':
+			reject = 0;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(NFQ_SERVICE, verbose > 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    0);
+	if (conf_init(&conf) == -1)
+		fatal("settings");
+	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&
+	    (errno != ENOENT || config_given)) {
+		if (errno == EINVAL)
+			fatalx("%s: invalid settings", config);
+		fatal("%s", config);
+	}
+	first = conf.nfq_queue_first;
+	last = conf.nfq_queue_last;
+	if (queues != NULL && parse_queues(queues, &first, &last) == -1)
+		fatalx("--queues %s: want N or N-M (at most %d queues)",
+		    queues, NFQ_QUEUES_MAX);
+	if (last < first || last - first >= NFQ_QUEUES_MAX)
+		fatalx("nfq-queues %u-%u: at most %d queues", first, last,
+		    NFQ_QUEUES_MAX);
+	if (!conf.nfq_enable)
+		log_warnx("nfq is disabled in %s: the gateway drops what this "
+		    "daemon would judge", config);
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	/* Blocked before any thread starts, so only the signalfd sees them. */
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	if ((sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+
+	tcfg = conf.telemetry;
+	tcfg.dir = conf.log_dir;
+	tcfg.service = NFQ_SERVICE;
+	if ((tel = telemetry_open(&tcfg, NFQ_STREAM)) == NULL)
+		fatal("telemetry %s", conf.log_dir);
+
+	memset(&sh, 0, sizeof(sh));
+	sh.tel = tel;
+	sh.reject = reject != 0;
+	sh.flow_max = NFQ_FLOWS_PER_QUEUE;
+	sh.flow_idle_ms = NFQ_FLOW_IDLE_MS;
+	atomic_init(&sh.stop, false);
+	if ((sh.state = nfq_state_new(&conf, tel)) == NULL)
+		fatal("registry");
+	if ((sh.bindings = bindings_new(NFQ_BINDINGS_MAX)) == NULL)
+		fatal("bindings");
+	if ((watch = registry_watch_open(nfq_state_tasks_dir(sh.state))) == -1)
+		fatal("watch %s", nfq_state_tasks_dir(sh.state));
+
+	nq = (size_t)(last - first) + 1;
+	if ((q = calloc(nq, sizeof(*q))) == NULL)
+		fatal("queues");
+	for (i = 0; i < nq; i++)
+		if (nfq_queue_open(&q[i], (uint16_t)(first + i), &sh) == -1)
+			fatal("queue %zu", first + i);
+	for (i = 0; i < nq; i++)
+		if (nfq_queue_start(&q[i]) == -1)
+			fatal("queue %zu: thread", first + i);
+	emit_daemon(tel, EVENT_DAEMON_STARTED, NULL);
+	log_info("queues %u-%u bound, reject %s", first, last,
+	    sh.reject ? "on" : "off");
+
+	pfd[0].fd = sigfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = watch;
+	pfd[1].events = POLLIN;
+	while (stop_signal == 0) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[1].revents & POLLIN) {
+			switch (registry_watch_drain(watch)) {
+			case 1:
+				nfq_state_reload(sh.state);
+				break;
+			case -1:
+				log_warn("registry watch");
+				break;
+			default:
+				break;
+			}
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reopening telemetry, reloading");
+			if (telemetry_reopen(tel) == -1)
+				log_warn("telemetry reopen");
+			nfq_state_reload(sh.state);
+		} else {
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			stop_signal = (int)si.ssi_signo;
+		}
+	}
+
+	atomic_store(&sh.stop, true);
+	for (i = 0; i < nq; i++)
+		nfq_queue_close(&q[i]);
+	free(q);
+	snprintf(reason, sizeof(reason), "%s", strsignal(stop_signal));
+	emit_daemon(tel, EVENT_DAEMON_STOPPED, reason);
+	close(watch);
+	close(sigfd);
+	bindings_free(sh.bindings);
+	nfq_state_free(sh.state);
+	telemetry_close(tel);
+	conf_free(&conf);
+	return 0;
+}

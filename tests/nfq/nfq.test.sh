@@ -1,0 +1,198 @@
+#!/bin/bash
+# agentgate-nfq in the test world's gateway, behind `agentgatectl gateway up`
+# with `nfq enable`: a task whose policy allows UDP port 7 to one upstream
+# address reaches the world's echo server there and nowhere else (IPv4 and
+# IPv6), ICMP upstream is dropped, each flow gets one telemetry line, a
+# reject rule for the daemon's mark refuses denied UDP at once, and when
+# the daemon is killed nothing passes until it is back. Needs root.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../world/tap.sh"
+. "$here/../world/world.sh"
+
+top=$(cd "${top_builddir:-$here/../..}" && pwd)
+ctl=$top/ctl/agentgatectl
+nfq=$top/nfq-filter/agentgate-nfq
+[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
+[ -x "$ctl" ] || tap_skip_all "$ctl not built"
+[ -x "$nfq" ] || tap_skip_all "$nfq not built"
+for t in iptables-restore ip6tables-restore; do
+	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
+		tap_skip_all "$t is not installed (tools/install-deps)"
+done
+
+world_up || tap_bail "world_up failed"
+world_client c1
+c4=$(world_client_addr c1 4)
+c6=$(world_client_addr c1 6)
+
+# The IPv6 pool is c1's link only: the world's client range fd00:a9::/32
+# also holds the upstream link fd00:a9:ff::/64, and the gateway drops new
+# traffic *to* the pool.
+conf=$WORLD_DIR/agentgate.conf
+cat >"$conf" <<CONF
+sandbox-pool4 $WORLD_CLIENTNET4
+sandbox-pool6 ${c6%::2}::/64
+nfq enable
+nfq-queues 0
+log-dir $WORLD_DIR/aglog
+run-dir $WORLD_DIR/agrun
+policy-dir $WORLD_DIR/policies
+CONF
+mkdir -p "$WORLD_DIR/policies"
+cat >"$WORLD_DIR/policies/t1.rules" <<POLICY
+allow $WORLD_UP4 $WORLD_UP6 port 7 proto udp
+POLICY
+agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
+tel=$WORLD_DIR/aglog/egress-nfq.jsonl
+
+# udp HOST PORT N: N datagrams from one socket (one flow), each answered
+# within 1 s, else exit 1; "refused" when an ICMP port unreachable came.
+cat >"$WORLD_DIR/udp.py" <<'PY'
+import os, select, socket, struct, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if port == 0:
+    # One ICMP / ICMPv6 echo request (raw socket: root in the namespace);
+    # exit 0 on the reply. The kernel sums ICMPv6 itself.
+    v6 = ":" in host
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET,
+                      socket.SOCK_RAW,
+                      socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+    ident = os.getpid() & 0xffff
+    body = struct.pack("!HH", ident, 1) + b"agentgate"
+    req, rep = (128, 129) if v6 else (8, 0)
+    pkt = struct.pack("!BBH", req, 0, 0) + body
+    if not v6:
+        b = pkt
+        c = sum(struct.unpack("!%dH" % (len(b) // 2), b + b"\0" * (len(b) % 2)))
+        c = (c >> 16) + (c & 0xffff)
+        c = ~(c + (c >> 16)) & 0xffff
+        pkt = struct.pack("!BBH", req, 0, c) + body
+    s.sendto(pkt, (host, 0))
+    end = time.time() + 1.0
+    while time.time() < end:
+        if not select.select([s], [], [], max(0, end - time.time()))[0]:
+            break
+        data, _ = s.recvfrom(2048)
+        if not v6:
+            data = data[(data[0] & 15) * 4:]
+        if data[0] == rep and data[4:6] == struct.pack("!H", ident):
+            print("pong")
+            sys.exit(0)
+    sys.exit(1)
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.settimeout(1.0)
+s.connect((host, port))
+t0 = time.time()
+try:
+    for i in range(n):
+        s.send(b"ping%d" % i)
+        if s.recv(100) != b"ping%d" % i:
+            sys.exit(1)
+except ConnectionRefusedError:
+    print("refused %.2f" % (time.time() - t0))
+    sys.exit(2)
+except OSError:
+    sys.exit(1)
+print("echo %d" % n)
+PY
+udp() { world_exec c1 "$WORLD_PYTHON" "$WORLD_DIR/udp.py" "$@"; }
+ping1() { udp "$1" 0 1; }
+tel_mark() { mark=$(wc -l <"$tel"); }
+tel_since() { tail -n +"$((mark + 1))" "$tel"; }
+# tel_count STRING...: egress lines since the mark holding every STRING
+tel_count()
+{
+	local lines
+	lines=$(tel_since | grep '"action":"egress"')
+	for s in "$@"; do
+		lines=$(printf '%s\n' "$lines" | grep -F -- "$s")
+	done
+	printf '%s\n' "$lines" | grep -c .
+}
+start_nfq()
+{
+	world_spawn gw nfq "$nfq" -v --config "$conf"
+	world_wait "agentgate-nfq bound" grep -q "queues 0-0 bound" \
+	    "$WORLD_LOG/nfq.log"
+}
+
+# The world's echo server answers UDP from a wildcard socket, so its IPv6
+# replies leave from whichever of up's addresses the kernel picks, which
+# conntrack does not see as a reply. Per-address sockets on the same port
+# (SO_REUSEADDR; the more specific socket gets the datagram) answer from
+# the address asked.
+cat >"$WORLD_DIR/echo6.py" <<'PY'
+import select, socket, sys
+socks = []
+for a in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, 7))
+    socks.append(s)
+print("ready", flush=True)
+while True:
+    for s in select.select(socks, [], [])[0]:
+        data, peer = s.recvfrom(65536)
+        s.sendto(data, peer)
+PY
+world_spawn up echo6 "$WORLD_PYTHON" "$WORLD_DIR/echo6.py" "$WORLD_UP6" "$WORLD_EVIL6"
+world_wait "IPv6 echo" grep -q ready "$WORLD_LOG/echo6.log" ||
+	tap_bail "IPv6 echo did not start"
+
+tap_check "gateway up with nfq enabled" agctl gateway up
+tap_check "task t1 registered for c1" \
+    agctl task add --id t1 --addr "$c4" --addr "$c6" --policy t1
+start_nfq || tap_bail "agentgate-nfq did not start"
+tap_check "daemon-started on the nfq stream" grep -q '"daemon-started"' "$tel"
+
+tel_mark
+tap_is "$(udp "$WORLD_UP4" 7 3)" "echo 3" \
+    "allowed: UDP echo to $WORLD_UP4:7 (3 datagrams, one flow)"
+tap_is "$(tel_count "\"ip\":\"$WORLD_UP4\"" '"outcome":"allowed"')" 1 \
+    "one allowed telemetry line for that flow, naming the rule"
+tap_check "the line names t1's rule" sh -c \
+    "tail -n +$((mark + 1)) '$tel' | grep -F '\"ip\":\"$WORLD_UP4\"' | grep -q 't1.rules'"
+tap_is "$(udp "$WORLD_UP6" 7 2)" "echo 2" "allowed: UDP echo to [$WORLD_UP6]:7"
+
+tel_mark
+tap_check_not "denied: UDP to evil $WORLD_EVIL4:7 gets no answer" \
+    udp "$WORLD_EVIL4" 7 1
+tap_check_not "denied: UDP to evil [$WORLD_EVIL6]:7 gets no answer" \
+    udp "$WORLD_EVIL6" 7 1
+tap_check_not "denied: UDP to an allowed address on port 8" udp "$WORLD_UP4" 8 1
+tap_is "$(tel_count "\"ip\":\"$WORLD_EVIL4\"" '"outcome":"denied"')" 1 \
+    "one denied telemetry line for the evil IPv4 flow"
+tap_is "$(tel_count "\"ip\":\"$WORLD_EVIL6\"" '"outcome":"denied"')" 1 \
+    "one denied telemetry line for the evil IPv6 flow"
+tap_check_not "ICMP echo upstream dropped" ping1 "$WORLD_UP4"
+tap_check_not "ICMPv6 echo upstream dropped" ping1 "$WORLD_UP6"
+tap_check_not "DNS to dnsmasq on 853 dropped" udp "$WORLD_DNS4" 853 1
+tap_check "its line says why" sh -c \
+    "tail -n +$((mark + 1)) '$tel' | grep -q 'dns-not-through-gateway'"
+
+# The reject rule the lead will add to AGENTGATE-FWD (docs/nfq.md): denied
+# UDP handed back with the reject mark is refused at once.
+world_gw_iptables -I AGENTGATE-FWD 1 -m mark --mark 0x61670002 \
+    -j REJECT --reject-with icmp-port-unreachable
+world_gw_ip6tables -I AGENTGATE-FWD 1 -m mark --mark 0x61670002 \
+    -j REJECT --reject-with icmp6-port-unreachable
+out=$(udp "$WORLD_EVIL4" 7 1)
+tap_ok "$([ "${out%% *}" = refused ] && echo 0 || echo 1)" \
+    "with the reject rule, UDP to evil is refused ($out)"
+out=$(udp "$WORLD_EVIL6" 7 1)
+tap_ok "$([ "${out%% *}" = refused ] && echo 0 || echo 1)" \
+    "with the reject rule, IPv6 UDP to evil is refused ($out)"
+
+# Fail closed: the queue has no bypass.
+kill -KILL "$(world_pid nfq)"
+world_wait "agentgate-nfq gone" sh -c "! kill -0 $(world_pid nfq)"
+tap_check_not "daemon killed: allowed UDP no longer passes" udp "$WORLD_UP4" 7 1
+tap_check_not "daemon killed: allowed IPv6 UDP no longer passes" udp "$WORLD_UP6" 7 1
+start_nfq || tap_bail "agentgate-nfq did not restart"
+tap_is "$(udp "$WORLD_UP4" 7 1)" "echo 1" "restarted: allowed UDP passes again"
+tap_is "$(udp "$WORLD_UP6" 7 1)" "echo 1" "restarted: allowed IPv6 UDP passes again"
+
+world_stop nfq
+tap_check "daemon-stopped on SIGTERM" sh -c "tail -n 3 '$tel' | grep -q daemon-stopped"
+tap_done
