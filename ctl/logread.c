@@ -514,6 +514,10 @@ logrec_parse(struct json_tokener *tok, const char *line, size_t len,
 	r->action = json_member_str(ev, "action", NULL);
 	r->reason = json_member_str(ev, "reason", NULL);
 	r->dst_ip = json_member_str(dst, "ip", NULL);
+	/* Nothing dialled (a denial): the address the client asked for is
+	 * where the attempt went, for --dst and the table alike. */
+	if (r->dst_ip == NULL)
+		r->dst_ip = json_member_str(json_member_obj(ag, "requested"), "ip", NULL);
 	r->dst_port = json_member_int(dst, "port");
 	/* The name the destination was asked for, from the most direct
 	 * source the event has. */

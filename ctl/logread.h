@@ -105,7 +105,7 @@ struct log_rec {
 	const char	*task;		/* agentgate.task.id */
 	const char	*name;		/* destination name, see logrec_name() */
 	size_t		 name_len;
-	const char	*dst_ip;	/* destination.ip */
+	const char	*dst_ip;	/* destination.ip, else agentgate.requested.ip */
 	int64_t		 dst_port;	/* destination.port */
 	const char	*rule_file;	/* agentgate.rule.file */
 	int64_t		 rule_line;

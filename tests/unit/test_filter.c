@@ -294,6 +294,39 @@ test_bad_lines(void **state)
 	json_tokener_free(tok);
 }
 
+/* A denial has no destination.ip (nothing was dialled): the requested
+ * address stands in, so --dst finds the attempt; a dialled one wins. */
+static void
+test_requested_stands_in(void **state)
+{
+	static const char denied[] =
+	    "{\"@timestamp\":\"2026-11-27T20:48:47Z\",\"event\":{\"action\":"
+	    "\"egress\"},\"destination\":{\"port\":443,\"domain\":\"evil.test\"},"
+	    "\"agentgate\":{\"outcome\":\"denied\",\"requested\":{\"ip\":"
+	    "\"198.19.0.66\",\"port\":443},\"stream\":\"proxy\",\"seq\":2}}";
+	static const char spoofed[] =
+	    "{\"@timestamp\":\"2026-11-27T20:48:48Z\",\"event\":{\"action\":"
+	    "\"egress\"},\"destination\":{\"ip\":\"198.19.0.2\",\"port\":443},"
+	    "\"agentgate\":{\"outcome\":\"allowed\",\"requested\":{\"ip\":"
+	    "\"198.19.0.66\",\"port\":443},\"stream\":\"proxy\",\"seq\":3}}";
+	struct json_tokener *tok = lr_tokener_new();
+	struct log_rec a, b;
+	struct log_filter f;
+
+	assert_non_null(tok);
+	assert_int_equal(logrec_parse(tok, denied, strlen(denied), &a), 0);
+	assert_int_equal(logrec_parse(tok, spoofed, strlen(spoofed), &b), 0);
+	assert_string_equal(a.dst_ip, "198.19.0.66");
+	assert_string_equal(b.dst_ip, "198.19.0.2");
+	filter_init(&f);
+	assert_int_equal(filter_set_dst(&f, "198.19.0.66"), 0);
+	assert_true(filter_match(&f, &a));
+	assert_false(filter_match(&f, &b));
+	logrec_clear(&a);
+	logrec_clear(&b);
+	json_tokener_free(tok);
+}
+
 int
 main(void)
 {
@@ -304,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_setters),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_requested_stands_in),
 		cmocka_unit_test(test_bad_lines),
 	};
 
