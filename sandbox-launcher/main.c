@@ -468,6 +468,11 @@ sandbox_wait(struct run *r, const sigset_t *set)
 			sig = sigwaitinfo(set, &si);
 		if (sig == -1 || sig == SIGCHLD)
 			continue;
+		/* A terminal's ^C, ^\ or hangup (sent by the kernel) reaches
+		 * the terminal's foreground process group, the command too:
+		 * passing it on would deliver it twice. */
+		if (si.si_code == SI_KERNEL)
+			continue;
 		kill(r->sb.pid, sig);
 	}
 	if (WIFEXITED(status))

@@ -113,6 +113,7 @@ sandbox_init(void *arg)
 	struct sandbox *sb = arg;
 	struct exec_report r;
 	struct sigaction sa;
+	siginfo_t si;
 	sigset_t set;
 	const char *what;
 	char go;
@@ -181,11 +182,14 @@ sandbox_init(void *arg)
 	}
 
 	for (;;) {
-		sig = sigwaitinfo(&set, NULL);
+		sig = sigwaitinfo(&set, &si);
 		if (sig == -1)
 			continue;
 		if (sig != SIGCHLD) {
-			kill(cmd, sig);
+			/* From a terminal (the kernel) it reached the command
+			 * already; from the launcher (a process) it did not. */
+			if (si.si_code != SI_KERNEL)
+				kill(cmd, sig);
 			continue;
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)

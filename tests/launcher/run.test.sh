@@ -256,6 +256,41 @@ sleep 0.3
 kill -TERM "$live"
 wait "$live"
 tap_is "$?" 7 "SIGTERM to the launcher reaches the command (it exits 7)"
+# ^C on a terminal: the command gets SIGINT once (from the terminal), not
+# again through the launcher and the init.
+cat >"$WORLD_DIR/terminal.py" <<'EOF'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out, sent, end = b"", False, time.time() + 10
+while time.time() < end:
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            d = os.read(fd, 1000)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    if b"ready" in out and not sent:
+        os.write(fd, b"\x03")
+        sent = True
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", "").split("\n")[-2] + "\n")
+EOF
+out=$("$WORLD_PYTHON" "$WORLD_DIR/terminal.py" ip netns exec "$WORLD_NS_GW" "$run" \
+    --config "$conf" --task t-tty --allow allowed.test -- "$WORLD_PYTHON" -c '
+import signal, time
+n = 0
+def count(s, f):
+    global n
+    n += 1
+signal.signal(signal.SIGINT, count)
+print("ready", flush=True)
+time.sleep(1)
+print("SIGINT x%d" % n, flush=True)' 2>&1)
+tap_is "$out" "SIGINT x1" "^C on a terminal reaches the command once"
 out=$(sandbox --timeout 500ms --allow allowed.test -- sleep 10 2>&1)
 tap_ok "$([ $? -eq 124 ] && grep -q 'timed out after 500 ms$' <<<"$out"; echo $?)" \
     "--timeout kills the sandbox: 124 and a one-line reason"
