@@ -79,7 +79,10 @@ leftovers()
 	# .lock is the registry writers' lock, made once and kept.
 	ls -A "$rundir/tasks" "$rundir/policies" "$rundir/sandbox" 2>/dev/null |
 	    grep -vx '\.lock'
-	pgrep -c -f "^$run " || true
+	# Launchers in this world's gateway only: parallel runs do not count.
+	for pid in $(ip netns pids "$WORLD_NS_GW"); do
+		cat "/proc/$pid/comm" 2>/dev/null
+	done | grep -c '^agentgate-run$'
 }
 mkdir -p "$rundir/tasks" "$rundir/policies" "$rundir/sandbox"
 before=$(leftovers)
@@ -122,6 +125,25 @@ tap_is "$(tr '\n' ' ' <<<"$out")" "$(id -u nobody):$(id -g nobody) /tmp CapBnd: 
 out=$(sandbox --task t-nouser --user no-such-user-here --allow allowed.test -- true 2>&1)
 tap_is "$?: $out" "125: agentgate-run: no such user 'no-such-user-here'" \
     "an unknown --user: 125 and a one-line reason"
+
+out=$(sandbox --allow '*foo.test' -- true 2>&1)
+tap_ok "$([ $? -eq 125 ] && grep -q 'the inline policy is invalid' <<<"$out"; echo $?)" \
+    "an inline target the policy parser refuses: 125, nothing run"
+
+# A pool with room for one task: the second is refused while the first runs.
+sed 's|^sandbox-pool4 .*|sandbox-pool4 198.18.204.0/30|' "$conf" >"$conf.one"
+ip netns exec "$WORLD_NS_GW" "$run" --config "$conf.one" --task t-one \
+    --allow allowed.test -- sleep 3 2>/dev/null &
+one=$!
+world_wait "task t-one registered" test -e "$rundir/tasks/t-one.json"
+out=$(world_exec gw "$run" --config "$conf.one" --task t-two --allow allowed.test -- true 2>&1)
+tap_is "$?: $out" \
+    "125: agentgate-run: the sandbox pools are exhausted (sandbox-pool4, sandbox-pool6)" \
+    "pool exhausted: 125 and a one-line reason"
+tap_ok "$([ ! -e "$rundir/tasks/t-two.json" ] && [ ! -e "$rundir/policies/t-two.rules" ]; echo $?)" \
+    "the refused task left no task file and no policy"
+kill -TERM "$one"
+wait "$one"
 
 # --- the sandbox's view ---------------------------------------------------
 out=$(sandbox --task t-view --trace-id 4bf92f35 --allow allowed.test -- sh -c '
@@ -259,7 +281,8 @@ tap_is "$?" 7 "SIGTERM to the launcher reaches the command (it exits 7)"
 # ^C on a terminal: the command gets SIGINT once (from the terminal), not
 # again through the launcher and the init.
 cat >"$WORLD_DIR/terminal.py" <<'EOF'
-import os, pty, select, sys, time
+import os, pty, re, select, sys, time
+# The terminal echoes ^C wherever it falls: look for the line's words.
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
@@ -277,7 +300,7 @@ while time.time() < end:
         os.write(fd, b"\x03")
         sent = True
 os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace").replace("\r", "").split("\n")[-2] + "\n")
+print(" ".join(re.findall(r"SIGINT x[0-9]+", out.decode(errors="replace"))))
 EOF
 out=$("$WORLD_PYTHON" "$WORLD_DIR/terminal.py" ip netns exec "$WORLD_NS_GW" "$run" \
     --config "$conf" --task t-tty --allow allowed.test -- "$WORLD_PYTHON" -c '
