@@ -106,6 +106,21 @@ judge_packet(const struct judge_env *env, const struct packet *p,
 	    judge_denied(env, p);
 }
 
+bool
+judge_dns_answer(const struct judge_env *env, const struct packet *p,
+    const struct reg_task *dst_task, struct dns_response *scratch,
+    uint64_t now_ms)
+{
+	if (dst_task == NULL || p->proto != IPPROTO_UDP || !p->transport ||
+	    (p->sport != 53 && (env->dns_port == 0 || p->sport != env->dns_port)))
+		return false;
+	if (env->bindings != NULL && p->payload != NULL &&
+	    dns_parse_response(p->payload, p->payload_len, scratch) == DNS_OK)
+		(void)bindings_learn(env->bindings, dst_task->id, scratch,
+		    now_ms);
+	return true;
+}
+
 const char *
 judge_reason_name(enum judge_reason r)
 {

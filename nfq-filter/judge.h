@@ -42,6 +42,7 @@ struct judge_decision {
 struct judge_env {
 	struct bindings	*bindings;	/* NULL: name rules never match */
 	bool		 reject;	/* denied UDP/TCP gets FLOW_REJECT, not DROP */
+	uint16_t	 dns_port;	/* the forwarder's port (dns-port) */
 };
 
 /*
@@ -53,6 +54,18 @@ struct judge_env {
 void judge_packet(const struct judge_env *env, const struct packet *p,
     const struct reg_task *task, const struct policy *pol, uint64_t now_ms,
     struct judge_decision *d);
+
+/*
+ * Whether p is a DNS answer for a task: UDP from port 53 or env->dns_port
+ * to `dst_task`'s address. Such packets reach the queue only when the
+ * gateway queues the forwarder's own output (docs/nfq.md); they are
+ * accepted without an event. When the payload parses as a response, the
+ * bindings it carries are learned for the task. `scratch` is the caller's
+ * (large) parse buffer.
+ */
+bool judge_dns_answer(const struct judge_env *env, const struct packet *p,
+    const struct reg_task *dst_task, struct dns_response *scratch,
+    uint64_t now_ms);
 
 /* The policy protocol of an IP protocol number, 0 for one no rule names. */
 enum policy_proto judge_proto(uint8_t ipproto);

@@ -180,6 +180,7 @@ main(int argc, char **argv)
 	memset(&sh, 0, sizeof(sh));
 	sh.tel = tel;
 	sh.reject = reject != 0;
+	sh.dns_port = conf.dns_port;
 	sh.flow_max = NFQ_FLOWS_PER_QUEUE;
 	sh.flow_idle_ms = NFQ_FLOW_IDLE_MS;
 	atomic_init(&sh.stop, false);

@@ -23,6 +23,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "bindings.h"
+#include "dnsmsg.h"
 #include "event.h"
 #include "flow.h"
 #include "judge.h"
@@ -109,6 +110,8 @@ nfq_queue_open(struct nfq_queue *q, uint16_t num, struct nfq_shared *sh)
 	if ((q->flows = flow_table_new(sh->flow_max, sh->flow_idle_ms,
 	    seed)) == NULL)
 		return -1;
+	if ((q->dns = malloc(sizeof(*q->dns))) == NULL)
+		goto fail;
 	if ((q->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		goto fail;
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
@@ -148,6 +151,8 @@ fail:
 	q->nl = NULL;
 	flow_table_free(q->flows);
 	q->flows = NULL;
+	free(q->dns);
+	q->dns = NULL;
 	errno = save;
 	return -1;
 }
@@ -257,7 +262,8 @@ static enum flow_verdict
 queue_judge_new(struct nfq_queue *q, const struct packet *p,
     const struct flow_key *key, uint64_t now)
 {
-	struct judge_env env = { q->sh->bindings, q->sh->reject };
+	struct judge_env env = { q->sh->bindings, q->sh->reject,
+	    q->sh->dns_port };
 	struct judge_decision d;
 	struct registry *reg = NULL;
 	const struct reg_task *task = NULL;
@@ -293,6 +299,31 @@ out:
 	if (reg != NULL)
 		registry_unref(reg);
 	return d.verdict;
+}
+
+/* A DNS answer the gateway sends a task: learn its bindings. */
+static bool
+queue_dns_answer(struct nfq_queue *q, const struct packet *p, uint64_t now)
+{
+	struct judge_env env = { q->sh->bindings, q->sh->reject,
+	    q->sh->dns_port };
+	struct registry *reg;
+	const struct reg_task *task;
+	struct policy *pol;
+	bool yes;
+
+	if (p->proto != IPPROTO_UDP ||
+	    (p->sport != 53 && p->sport != q->sh->dns_port))
+		return false;
+	if (nfq_state_lookup(q->sh->state, &p->dst, &reg, &task, &pol) == -1)
+		return false;
+	yes = judge_dns_answer(&env, p, task, q->dns, now);
+	if (pol != NULL)
+		policy_unref(pol);
+	registry_unref(reg);
+	if (yes)
+		q->st.dns_answers++;
+	return yes;
 }
 
 /* One queued packet: every attribute checked, exactly one verdict. */
@@ -337,6 +368,10 @@ queue_packet_cb(const struct nlmsghdr *nlh, void *arg)
 		q->st.malformed++;
 		log_debug("queue %u: packet %u: malformed", q->num, id);
 		v = FLOW_DROP;
+	} else if (queue_dns_answer(q, &p, vs->now_ms)) {
+		/* Not a flow of the task's: no mark, no event. */
+		verdict_put(vs, id, NF_ACCEPT, 0, false);
+		return MNL_CB_OK;
 	} else {
 		memset(&key, 0, sizeof(key));
 		key.src = p.src;
@@ -447,4 +482,6 @@ nfq_queue_close(struct nfq_queue *q)
 	}
 	flow_table_free(q->flows);
 	q->flows = NULL;
+	free(q->dns);
+	q->dns = NULL;
 }

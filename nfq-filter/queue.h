@@ -18,6 +18,7 @@ struct telemetry;
 struct bindings;
 struct flow_table;
 struct mnl_socket;
+struct dns_response;
 
 #define NFQ_SERVICE	"agentgate-nfq"
 #define NFQ_STREAM	"nfq"
@@ -43,6 +44,7 @@ struct nfq_shared {
 	struct telemetry	*tel;
 	struct bindings		*bindings;
 	bool			 reject;	/* NF_REPEAT + mark for denied UDP/TCP */
+	uint16_t		 dns_port;	/* the forwarder's (conf dns-port) */
 	size_t			 flow_max;	/* flows per queue */
 	uint64_t		 flow_idle_ms;
 	atomic_bool		 stop;
@@ -51,6 +53,7 @@ struct nfq_shared {
 struct nfq_queue_stats {
 	_Atomic uint64_t	packets, accepted, dropped, rejected;
 	_Atomic uint64_t	malformed, bad_messages, enobufs, flows_full;
+	_Atomic uint64_t	dns_answers;	/* learned from, accepted */
 };
 
 struct nfq_queue {
@@ -58,6 +61,7 @@ struct nfq_queue {
 	struct mnl_socket	*nl;
 	uint32_t		 portid;
 	struct flow_table	*flows;
+	struct dns_response	*dns;		/* parse buffer for answers (~34 KiB) */
 	uint64_t		 gen;		/* nfq_state generation the flows hold */
 	struct nfq_shared	*sh;
 	pthread_t		 thread;

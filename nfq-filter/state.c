@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "event.h"
@@ -23,6 +24,7 @@ struct nfq_policy {
 	char			*key;		/* policy name, or absolute path */
 	bool			 is_file;
 	struct policy		*pol;		/* NULL: never loaded */
+	uint64_t		 tried_ms;	/* last load attempt (monotonic) */
 	struct nfq_policy	*next;
 };
 
@@ -35,6 +37,19 @@ struct nfq_state {
 	struct nfq_policy	*policies;
 	_Atomic uint64_t	 gen;
 };
+
+/* A task whose policy never loaded is denied; its load is tried again at
+ * most this often on a packet (and at once on reload), as in the proxy. */
+#define STATE_RETRY_MS	5000
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 struct load_err {
 	const char	*key;
@@ -76,6 +91,7 @@ state_policy_load(struct nfq_state *st, struct nfq_policy *np)
 
 	memset(&e, 0, sizeof(e));
 	e.key = np->key;
+	np->tried_ms = mono_ms();
 	if (np->is_file)
 		snprintf(path, sizeof(path), "%s", np->key);
 	else if (policy_path(st->conf->policy_dir, np->key, path,
@@ -254,7 +270,10 @@ nfq_state_lookup(struct nfq_state *st, const struct ag_addr *src,
 	}
 	*reg = registry_ref(st->reg);
 	*task = t;
-	if ((np = state_policy_get(st, t)) != NULL && np->pol != NULL)
+	if ((np = state_policy_get(st, t)) != NULL && np->pol == NULL &&
+	    mono_ms() - np->tried_ms >= STATE_RETRY_MS)
+		state_policy_load(st, np);	/* perhaps fixed since */
+	if (np != NULL && np->pol != NULL)
 		*pol = policy_ref(np->pol);
 	pthread_mutex_unlock(&st->mu);
 	return 0;

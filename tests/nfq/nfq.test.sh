@@ -41,6 +41,7 @@ CONF
 mkdir -p "$WORLD_DIR/policies"
 cat >"$WORLD_DIR/policies/t1.rules" <<POLICY
 allow $WORLD_UP4 $WORLD_UP6 port 7 proto udp
+allow echo.test port 7 proto udp
 POLICY
 agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
 tel=$WORLD_DIR/aglog/egress-nfq.jsonl
@@ -117,16 +118,18 @@ start_nfq()
 	    "$WORLD_LOG/nfq.log"
 }
 
-# The world's echo server answers UDP from a wildcard socket, so its IPv6
-# replies leave from whichever of up's addresses the kernel picks, which
-# conntrack does not see as a reply. Per-address sockets on the same port
+# The world's echo server answers UDP from a wildcard socket, so its
+# replies leave from whichever of up's addresses the kernel picks (evil's
+# IPv4 answers come from $WORLD_UP4, IPv6 ones from any), which conntrack
+# does not see as replies. Per-address sockets on the same port
 # (SO_REUSEADDR; the more specific socket gets the datagram) answer from
 # the address asked.
-cat >"$WORLD_DIR/echo6.py" <<'PY'
+cat >"$WORLD_DIR/echo-addr.py" <<'PY'
 import select, socket, sys
 socks = []
 for a in sys.argv[1:]:
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET,
+                      socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a, 7))
     socks.append(s)
@@ -136,9 +139,10 @@ while True:
         data, peer = s.recvfrom(65536)
         s.sendto(data, peer)
 PY
-world_spawn up echo6 "$WORLD_PYTHON" "$WORLD_DIR/echo6.py" "$WORLD_UP6" "$WORLD_EVIL6"
-world_wait "IPv6 echo" grep -q ready "$WORLD_LOG/echo6.log" ||
-	tap_bail "IPv6 echo did not start"
+world_spawn up echoaddr "$WORLD_PYTHON" "$WORLD_DIR/echo-addr.py" "$WORLD_UP6" \
+    "$WORLD_EVIL6" "$WORLD_EVIL4"
+world_wait "per-address echo" grep -q ready "$WORLD_LOG/echoaddr.log" ||
+	tap_bail "per-address echo did not start"
 
 tap_check "gateway up with nfq enabled" agctl gateway up
 tap_check "task t1 registered for c1" \
@@ -183,6 +187,54 @@ tap_ok "$([ "${out%% *}" = refused ] && echo 0 || echo 1)" \
 out=$(udp "$WORLD_EVIL6" 7 1)
 tap_ok "$([ "${out%% *}" = refused ] && echo 0 || echo 1)" \
     "with the reject rule, IPv6 UDP to evil is refused ($out)"
+
+# Bindings from DNS answers: a stand-in for the forwarder on the gateway's
+# dns-port answers echo.test with evil's address; with the forwarder's
+# output queued (the rule docs/nfq.md asks for), the answer teaches the
+# daemon that echo.test is $WORLD_EVIL4 for t1, and the name rule then
+# lets UDP port 7 there through.
+cat >"$WORLD_DIR/fwd.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    qd_end = 12
+    while q[qd_end] != 0:
+        qd_end += 1 + q[qd_end]
+    qd_end += 5
+    a = socket.inet_aton(sys.argv[1])
+    r = q[:2] + struct.pack("!HHHHH", 0x8180, 1, 1, 0, 0) + q[12:qd_end]
+    r += struct.pack("!HHHIH", 0xc00c, 1, 1, 60, 4) + a
+    s.sendto(r, peer)
+PY
+world_spawn gw fwd "$WORLD_PYTHON" "$WORLD_DIR/fwd.py" "$WORLD_EVIL4"
+world_wait "stand-in forwarder" grep -q ready "$WORLD_LOG/fwd.log" ||
+	tap_bail "stand-in forwarder did not start"
+world_gw_iptables -A OUTPUT -d "$WORLD_CLIENTNET4" -p udp --sport 5353 \
+    -j NFQUEUE --queue-num 0
+cat >"$WORLD_DIR/ask.py" <<'PY'
+import socket, struct, sys
+q = struct.pack("!HHHHHH", 0x4147, 0x0100, 1, 0, 0, 0)
+for label in sys.argv[2].split("."):
+    q += bytes([len(label)]) + label.encode()
+q += b"\0" + struct.pack("!HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.5)
+s.sendto(q, (sys.argv[1], 53))
+r = s.recv(512)
+print(socket.inet_ntoa(r[-4:]))
+PY
+tap_is "$(world_exec c1 "$WORLD_PYTHON" "$WORLD_DIR/ask.py" \
+    "$(world_client_gw c1 4)" echo.test)" "$WORLD_EVIL4" \
+    "the forwarder's answer for echo.test reaches c1 through the queue"
+tel_mark
+tap_is "$(udp "$WORLD_EVIL4" 7 1)" "echo 1" \
+    "bound by that answer: UDP to echo.test's address passes"
+tap_is "$(tel_count '"domain":"echo.test"' '"outcome":"allowed"')" 1 \
+    "its line names echo.test and the name rule"
+world_stop fwd
 
 # Fail closed: the queue has no bypass.
 kill -KILL "$(world_pid nfq)"

@@ -104,7 +104,7 @@ test_table(void **state)
 		/* QUIC to an address no rule allows. */
 		{ "198.19.0.2", IPPROTO_UDP, 443, true, FLOW_REJECT, JUDGE_POLICY, 0 },
 	};
-	struct judge_env env = { NULL, false };
+	struct judge_env env = { NULL, false, 5353 };
 	struct judge_decision d;
 	struct packet p;
 	size_t i;
@@ -127,7 +127,7 @@ static void
 test_before_policy(void **state)
 {
 	struct fixture *f = *state;
-	struct judge_env env = { f->b, true };
+	struct judge_env env = { f->b, true, 5353 };
 	struct judge_decision d;
 	struct packet p = pkt("198.19.0.2", IPPROTO_UDP, 7);
 
@@ -157,7 +157,7 @@ static void
 test_bindings(void **state)
 {
 	struct fixture *f = *state;
-	struct judge_env env = { f->b, true };
+	struct judge_env env = { f->b, true, 5353 };
 	struct judge_decision d;
 	struct reg_task other;
 	struct packet p;
@@ -199,6 +199,67 @@ test_bindings(void **state)
 	assert_string_equal(d.name, "");
 }
 
+/* An answer from the forwarder teaches the binding a name rule needs. */
+static void
+test_dns_answer(void **state)
+{
+	/* Query id 7, one question "echo.example" A IN. */
+	static const uint8_t query[] = {
+		0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+		4, 'e', 'c', 'h', 'o', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+		0, 1, 0, 1,
+	};
+	static struct dns_response scratch;
+	struct fixture *f = *state;
+	struct judge_env env = { f->b, true, 5353 };
+	struct judge_decision d;
+	struct ag_addr a;
+	uint8_t ans[512];
+	ssize_t n;
+	struct packet p;
+
+	assert_int_equal(addr_parse("198.19.0.44", &a), 0);
+	n = dns_build_answer(query, sizeof(query), &a, 1, 300, ans,
+	    sizeof(ans));
+	assert_true(n > 0);
+
+	/* Before: 198.19.0.44 port 7 is denied (no rule for the address). */
+	p = pkt("198.19.0.44", IPPROTO_UDP, 7);
+	judge_packet(&env, &p, &f->task, f->pol, 5000, &d);
+	assert_int_equal(d.verdict, FLOW_REJECT);
+
+	/* The answer: UDP 5353 -> the task's address. */
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(addr_parse("198.19.0.1", &p.src), 0);
+	assert_int_equal(addr_parse("198.18.0.2", &p.dst), 0);
+	p.proto = IPPROTO_UDP;
+	p.transport = true;
+	p.sport = 5353;
+	p.dport = 40000;
+	p.payload = ans;
+	p.payload_len = (size_t)n;
+	/* Not for a task, or from another port: not an answer. */
+	assert_false(judge_dns_answer(&env, &p, NULL, &scratch, 5000));
+	p.sport = 5354;
+	assert_false(judge_dns_answer(&env, &p, &f->task, &scratch, 5000));
+	p.sport = 5353;
+	assert_true(judge_dns_answer(&env, &p, &f->task, &scratch, 5000));
+
+	/* After: line 4 (echo.example port 7 udp) allows it by name. */
+	p = pkt("198.19.0.44", IPPROTO_UDP, 7);
+	judge_packet(&env, &p, &f->task, f->pol, 5001, &d);
+	assert_int_equal(d.verdict, FLOW_ACCEPT);
+	assert_int_equal(policy_rule_line(d.pv.rule), 4);
+	assert_string_equal(d.name, "echo.example");
+
+	/* A payload that is no DNS is still the gateway's answer: accepted,
+	 * nothing learned. */
+	p.sport = 53;
+	p.payload_len = 3;
+	p.proto = IPPROTO_UDP;
+	assert_true(judge_dns_answer(&env, &p, &f->task, &scratch, 5002));
+}
+
 int
 main(void)
 {
@@ -206,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_before_policy),
 		cmocka_unit_test(test_bindings),
+		cmocka_unit_test(test_dns_answer),
 	};
 
 	return cmocka_run_group_tests_name("nfq_judge", tests, setup, teardown);
