@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -70,6 +71,24 @@ parse_queues(const char *s, uint16_t *first, uint16_t *last)
 	*first = (uint16_t)a;
 	*last = (uint16_t)b;
 	return 0;
+}
+
+/* SIGUSR1: the counters of every queue, to the operational log. */
+static void
+log_stats(const struct nfq_queue *q, size_t nq)
+{
+	size_t i;
+
+	for (i = 0; i < nq; i++)
+		log_info("queue %u: packets %ju accepted %ju dropped %ju "
+		    "rejected %ju malformed %ju unreadable %ju enobufs %ju "
+		    "flows-full %ju dns-answers %ju", q[i].num,
+		    (uintmax_t)q[i].st.packets, (uintmax_t)q[i].st.accepted,
+		    (uintmax_t)q[i].st.dropped, (uintmax_t)q[i].st.rejected,
+		    (uintmax_t)q[i].st.malformed,
+		    (uintmax_t)q[i].st.bad_messages,
+		    (uintmax_t)q[i].st.enobufs, (uintmax_t)q[i].st.flows_full,
+		    (uintmax_t)q[i].st.dns_answers);
 }
 
 static void
@@ -165,6 +184,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	/* Blocked before any thread starts, so only the signalfd sees them. */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
 		fatal("sigprocmask");
@@ -235,6 +255,8 @@ main(int argc, char **argv)
 			if (telemetry_reopen(tel) == -1)
 				log_warn("telemetry reopen");
 			nfq_state_reload(sh.state);
+		} else if (si.ssi_signo == SIGUSR1) {
+			log_stats(q, nq);
 		} else {
 			log_info("%s: stopping", strsignal((int)si.ssi_signo));
 			stop_signal = (int)si.ssi_signo;

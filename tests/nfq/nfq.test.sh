@@ -46,11 +46,13 @@ POLICY
 agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
 tel=$WORLD_DIR/aglog/egress-nfq.jsonl
 
-# udp HOST PORT N: N datagrams from one socket (one flow), each answered
-# within 1 s, else exit 1; "refused" when an ICMP port unreachable came.
+# udp HOST PORT N [SIZE]: N datagrams (of SIZE bytes) from one socket (one
+# flow), each answered within 1 s, else exit 1; "refused" when an ICMP port
+# unreachable came. PORT 0: one ICMP echo request instead.
 cat >"$WORLD_DIR/udp.py" <<'PY'
 import os, select, socket, struct, sys, time
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+size = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 if port == 0:
     # One ICMP / ICMPv6 echo request (raw socket: root in the namespace);
     # exit 0 on the reply. The kernel sums ICMPv6 itself.
@@ -87,8 +89,9 @@ s.connect((host, port))
 t0 = time.time()
 try:
     for i in range(n):
-        s.send(b"ping%d" % i)
-        if s.recv(100) != b"ping%d" % i:
+        msg = (b"ping%d" % i).ljust(size, b".")
+        s.send(msg)
+        if s.recv(65536) != msg:
             sys.exit(1)
 except ConnectionRefusedError:
     print("refused %.2f" % (time.time() - t0))
@@ -158,6 +161,15 @@ tap_is "$(tel_count "\"ip\":\"$WORLD_UP4\"" '"outcome":"allowed"')" 1 \
 tap_check "the line names t1's rule" sh -c \
     "tail -n +$((mark + 1)) '$tel' | grep -F '\"ip\":\"$WORLD_UP4\"' | grep -q 't1.rules'"
 tap_is "$(udp "$WORLD_UP6" 7 2)" "echo 2" "allowed: UDP echo to [$WORLD_UP6]:7"
+
+# Over the path MTU (1500): sent as fragments, reassembled by conntrack
+# before the rules, judged whole (the copy range holds its headers).
+tap_is "$(udp "$WORLD_UP4" 7 1 4000)" "echo 1" \
+    "a 4000-byte UDP datagram (IPv4 fragments) to the allowed address passes"
+tap_is "$(udp "$WORLD_UP6" 7 1 4000)" "echo 1" \
+    "a 4000-byte UDP datagram (IPv6 fragments) to the allowed address passes"
+tap_check_not "a 4000-byte UDP datagram to evil does not" \
+    udp "$WORLD_EVIL4" 7 1 4000
 
 tel_mark
 tap_check_not "denied: UDP to evil $WORLD_EVIL4:7 gets no answer" \
@@ -245,6 +257,9 @@ start_nfq || tap_bail "agentgate-nfq did not restart"
 tap_is "$(udp "$WORLD_UP4" 7 1)" "echo 1" "restarted: allowed UDP passes again"
 tap_is "$(udp "$WORLD_UP6" 7 1)" "echo 1" "restarted: allowed IPv6 UDP passes again"
 
+kill -USR1 "$(world_pid nfq)"
+world_wait "counters logged" grep -q "queue 0: packets [1-9]" "$WORLD_LOG/nfq.log"
+tap_ok $? "SIGUSR1 logs the queue's counters"
 world_stop nfq
 tap_check "daemon-stopped on SIGTERM" sh -c "tail -n 3 '$tel' | grep -q daemon-stopped"
 tap_done
