@@ -326,7 +326,7 @@ net_setup(struct run *r)
 static int
 run_event(struct run *r, enum event_kind kind, int code)
 {
-	static const struct timespec pause = { 0, 10 * 1000000L };
+	static const struct timespec nap = { 0, 10 * 1000000L };
 	struct telemetry_config cfg = r->conf.telemetry;
 	struct telemetry *t = NULL;
 	struct ag_event ev;
@@ -351,7 +351,7 @@ run_event(struct run *r, enum event_kind kind, int code)
 		t = telemetry_open(&cfg, "run");
 		if (t != NULL || errno != EBUSY)
 			break;
-		nanosleep(&pause, NULL);
+		nanosleep(&nap, NULL);
 	}
 	if (t == NULL)
 		goto fail;
