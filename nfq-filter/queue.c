@@ -18,6 +18,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -54,23 +55,95 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static int queue_packet_cb(const struct nlmsghdr *nlh, void *arg);
+
+/* A packet queued while the queue is still being configured (no thread
+ * judges yet): dropped at once, so it does not wait forever. */
+static void
+queue_drop_now(struct nfq_queue *q, const struct nlmsghdr *pkt)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlattr *attr[NFQA_MAX + 1];
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nlmsghdr *nlh;
+
+	memset(attr, 0, sizeof(attr));
+	if (nfq_nlmsg_parse(pkt, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)ntohl(ph->packet_id), NF_DROP);
+	(void)mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
+}
+
+/*
+ * Walk the messages of one receive. Packets go to queue_packet_cb (vs
+ * set) or are dropped at once (vs NULL: still configuring). The error or
+ * acknowledgement for `seq` (nonzero) sets *acked and *err. Nothing else
+ * ends the walk: an error message about one verdict must not cost the
+ * packets after it theirs (mnl_cb_run() would stop there).
+ */
+static void
+queue_walk(struct nfq_queue *q, const char *buf, size_t len,
+    struct verdicts *vs, uint32_t seq, bool *acked, int *err)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)(const void *)buf;
+	const struct nlmsgerr *e;
+	int rest = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+				q->st.bad_messages++;
+				continue;
+			}
+			e = mnl_nlmsg_get_payload(nlh);
+			if (seq != 0 && nlh->nlmsg_seq == seq) {
+				*acked = true;
+				*err = -e->error;
+			} else if (e->error != 0)
+				log_warnx("queue %u: kernel: %s", q->num,
+				    strerror(-e->error));
+			continue;
+		}
+		if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
+		    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
+			continue;
+		if (vs != NULL)
+			(void)queue_packet_cb(nlh, vs);
+		else
+			queue_drop_now(q, nlh);
+	}
+}
+
 /* Send a config message and wait for its acknowledgement. */
 static int
 queue_config(struct nfq_queue *q, struct nlmsghdr *nlh)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
-	uint32_t seq = (uint32_t)time(NULL) ^ q->num;
+	uint32_t seq = ((uint32_t)time(NULL) << 8) ^ q->num ^ 0x80000000u;
+	bool acked = false;
+	int err = 0, tries;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	if ((n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf))) < 0)
+	/* Packets may arrive before the ack once the queue is bound. */
+	for (tries = 0; !acked && tries < 64; tries++) {
+		if ((n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf))) < 0)
+			return -1;
+		queue_walk(q, buf, (size_t)n, NULL, seq, &acked, &err);
+	}
+	if (!acked)
+		err = ETIMEDOUT;
+	if (err != 0) {
+		errno = err;
 		return -1;
-	/* An error message sets errno and returns -1; an ack returns 0. */
-	return mnl_cb_run(buf, (size_t)n, seq, q->portid, NULL, NULL) < 0 ?
-	    -1 : 0;
+	}
+	return 0;
 }
 
 /* Copy range, queue length and flags. Never FAIL_OPEN: with the queue
@@ -409,6 +482,8 @@ queue_main(void *arg)
 	char *rbuf, *bbuf;
 	ssize_t n;
 	uint64_t gen;
+	bool acked = false;
+	int err = 0;
 
 	rbuf = malloc(QUEUE_RECV_SIZE);
 	bbuf = malloc(QUEUE_BATCH_LIMIT * 2);
@@ -440,9 +515,7 @@ queue_main(void *arg)
 			q->gen = gen;
 		}
 		(void)flow_expire(q->flows, vs.now_ms);
-		if (mnl_cb_run(rbuf, (size_t)n, 0, q->portid, queue_packet_cb,
-		    &vs) < 0)
-			log_warn("queue %u: messages", q->num);
+		queue_walk(q, rbuf, (size_t)n, &vs, 0, &acked, &err);
 		verdicts_flush(&vs);
 	}
 	mnl_nlmsg_batch_stop(vs.b);
