@@ -9,6 +9,7 @@ sandbox_launcher_liblauncher_a_SOURCES = \
 	sandbox-launcher/caps.c sandbox-launcher/caps.h \
 	sandbox-launcher/netlink.c sandbox-launcher/netlink.h \
 	sandbox-launcher/link.c sandbox-launcher/link.h \
+	sandbox-launcher/gwcheck.c sandbox-launcher/gwcheck.h \
 	sandbox-launcher/sandbox.c sandbox-launcher/sandbox.h
 sandbox_launcher_liblauncher_a_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
 LAUNCHER_LIBS = sandbox-launcher/liblauncher.a $(MNL_LIBS)

@@ -23,6 +23,7 @@
 
 #include "caps.h"
 #include "conf.h"
+#include "gwcheck.h"
 #include "link.h"
 #include "log.h"
 #include "policy.h"
@@ -203,6 +204,27 @@ named_policy_check(struct run *r)
 	}
 	policy_unref(p);
 	return 0;
+}
+
+/* Fail closed: without the gateway's rules a sandbox's traffic would be
+ * routed out unfiltered. */
+static int
+gateway_check(void)
+{
+	const char *what;
+
+	if (gwcheck_rules(&what) == 0)
+		return 0;
+	if (errno == ENOENT)
+		fprintf(stderr, "agentgate-run: the gateway is not up (%s is "
+		    "missing; run agentgatectl gateway up)\n", what);
+	else if (errno == ENOEXEC)
+		fprintf(stderr, "agentgate-run: cannot run %s to check the "
+		    "gateway's rules\n", what);
+	else
+		fprintf(stderr, "agentgate-run: checking the gateway's rules: "
+		    "%s\n", strerror(errno));
+	return -1;
 }
 
 /* pool_allocate's step: register the task with this pair of addresses. */
@@ -677,6 +699,8 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	if (gateway_check() == -1)
+		goto out;
 	if (r.policy != NULL ? named_policy_check(&r) == -1 :
 	    inline_policy_write(&r, text) == -1)
 		goto out;

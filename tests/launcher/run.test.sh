@@ -36,6 +36,12 @@ dns-port 5353
 EOF
 mkdir -p "$WORLD_DIR/policies"
 printf 'allow allowed.test\n' >"$WORLD_DIR/policies/ci.rules"
+out=$(world_exec gw "$run" --config "$conf" --task t-nogw --allow allowed.test -- true 2>&1)
+tap_is "$?: $out" \
+    "125: agentgate-run: the gateway is not up (IPv4 nat AGENTGATE-PRE is missing; run agentgatectl gateway up)" \
+    "no gateway rules: 125, nothing run (fail closed)"
+tap_ok "$([ -z "$(ls -A "$rundir/tasks" "$rundir/policies" 2>/dev/null | grep -v -e '^\.lock$' -e ':$' -e '^$')" ]; echo $?)" \
+    "the refused task left no task file and no policy"
 world_exec gw "$ctl" --config "$conf" gateway up >/dev/null ||
 	tap_bail "gateway up failed"
 
