@@ -23,8 +23,14 @@
 
 /* What the command's child reports through its close-on-exec pipe when it
  * does not reach execvp's success. */
+enum {
+	STAGE_CWD,		/* --cwd: 125 */
+	STAGE_PRIVS,		/* dropping privileges: 125 */
+	STAGE_EXEC,		/* execvp: 126 or 127 */
+};
+
 struct exec_report {
-	int	stage;		/* 0 setup (125), 1 exec (126/127) */
+	int	stage;		/* STAGE_*: where it failed */
 	int	err;
 };
 
@@ -58,14 +64,14 @@ command_exec(const struct sandbox *sb, int report)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sb->cwd != NULL && chdir(sb->cwd) == -1)
-		child_fail(report, 0, errno);
+		child_fail(report, STAGE_CWD, errno);
 	if (caps_drop(sb->user) == -1)
-		child_fail(report, 0, errno);
+		child_fail(report, STAGE_PRIVS, errno);
 	if (seccomp_install() == -1)
-		child_fail(report, 0, errno);
+		child_fail(report, STAGE_PRIVS, errno);
 	/* PATH for the lookup is the launcher's, as with env(1). */
 	execvpe(sb->argv[0], sb->argv, sb->envp);
-	child_fail(report, 1, errno);
+	child_fail(report, STAGE_EXEC, errno);
 }
 
 /* Mounts, hostname: the sandbox's view before the command starts. */
@@ -167,7 +173,11 @@ sandbox_init(const struct sandbox *sb)
 	while (n == -1 && errno == EINTR);
 	close(fds[0]);
 	if (n == (ssize_t)sizeof(r)) {
-		if (r.stage == 0) {
+		if (r.stage == STAGE_CWD) {
+			fprintf(stderr, "agentgate-run: --cwd %s: %s\n",
+			    sb->cwd, strerror(r.err));
+			code = SANDBOX_EXIT_ERROR;
+		} else if (r.stage == STAGE_PRIVS) {
 			fprintf(stderr, "agentgate-run: sandbox: cannot drop "
 			    "privileges: %s\n", strerror(r.err));
 			code = SANDBOX_EXIT_ERROR;

@@ -128,6 +128,9 @@ out=$(sandbox --task t-user --user nobody --cwd /tmp --allow allowed.test -- \
     sh -c 'echo "$(id -u):$(id -g) $(pwd)"; grep "^CapBnd" /proc/self/status | tr -s "\t" " "' 2>&1)
 tap_is "$(tr '\n' ' ' <<<"$out")" "$(id -u nobody):$(id -g nobody) /tmp CapBnd: 0000000000000000 " \
     "--user and --cwd: the command runs as that user, there, without capabilities"
+out=$(sandbox --task t-nocwd --cwd /no/such/dir --allow allowed.test -- true 2>&1)
+tap_is "$?: $out" "125: agentgate-run: --cwd /no/such/dir: No such file or directory" \
+    "a missing --cwd: 125 and a one-line reason"
 out=$(sandbox --task t-nouser --user no-such-user-here --allow allowed.test -- true 2>&1)
 tap_is "$?: $out" "125: agentgate-run: no such user 'no-such-user-here'" \
     "an unknown --user: 125 and a one-line reason"
