@@ -166,48 +166,66 @@ tm_sync(struct telemetry *t)
 	t->st.fsyncs++;
 }
 
+/* Open and lock the active file, completing a torn last line. The lock
+ * comes before the chain is recovered from the files, so that a second
+ * writer can never continue a chain it read before the first one wrote. */
+static int
+tm_open_active(struct telemetry *t)
+{
+	struct stat st;
+	char last;
+
+	t->fd = open(t->active_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (t->fd == -1)
+		return -1;
+	if (flock(t->fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			errno = EBUSY;
+		goto fail;
+	}
+	if (fstat(t->fd, &st) == -1)
+		goto fail;
+	t->size = (uint64_t)st.st_size;
+	t->has_events = st.st_size > 0;
+	t->born_ms = now_ms(CLOCK_REALTIME);
+	t->opened_logged = false;
+	t->dirty = false;
+	if (st.st_size > 0) {
+		int rfd = open(t->active_path, O_RDONLY | O_CLOEXEC);
+
+		if (rfd == -1)
+			goto fail;
+		if (pread(rfd, &last, 1, st.st_size - 1) != 1)
+			last = '\n';
+		close(rfd);
+		if (last != '\n') {
+			if (write(t->fd, "\n", 1) != 1)
+				goto fail;
+			t->size++;
+			t->repaired = true;
+		}
+	}
+	return 0;
+fail:
+	{
+		int saved = errno;
+
+		close(t->fd);
+		t->fd = -1;
+		errno = saved;
+	}
+	return -1;
+}
+
 /* Open the active file if none is open and start it with log-opened. */
 static int
 tm_ensure_file(struct telemetry *t)
 {
 	struct ag_event ev;
-	struct stat st;
 	struct event_stamp stamp = { t->service, t->hostname, NULL, 0, NULL, 0 };
-	char last;
 
-	if (t->fd == -1) {
-		t->fd = open(t->active_path,
-		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (t->fd == -1)
-			return -1;
-		if (flock(t->fd, LOCK_EX | LOCK_NB) == -1) {
-			if (errno == EWOULDBLOCK)
-				errno = EBUSY;
-			goto fail;
-		}
-		if (fstat(t->fd, &st) == -1)
-			goto fail;
-		t->size = (uint64_t)st.st_size;
-		t->has_events = st.st_size > 0;
-		t->born_ms = now_ms(CLOCK_REALTIME);
-		t->opened_logged = false;
-		t->dirty = false;
-		if (st.st_size > 0) {
-			int rfd = open(t->active_path, O_RDONLY | O_CLOEXEC);
-
-			if (rfd == -1)
-				goto fail;
-			if (pread(rfd, &last, 1, st.st_size - 1) != 1)
-				last = '\n';
-			close(rfd);
-			if (last != '\n') {
-				if (write(t->fd, "\n", 1) != 1)
-					goto fail;
-				t->size++;
-				t->repaired = true;
-			}
-		}
-	}
+	if (t->fd == -1 && tm_open_active(t) == -1)
+		return -1;
 	if (t->opened_logged)
 		return 0;
 	event_init(&ev, EVENT_LOG_OPENED);
@@ -227,15 +245,6 @@ tm_ensure_file(struct telemetry *t)
 	t->repaired = false;
 	t->has_events = false;
 	return 0;
-fail:
-	{
-		int saved = errno;
-
-		close(t->fd);
-		t->fd = -1;
-		errno = saved;
-	}
-	return -1;
 }
 
 /* Done with the current file (rotation, reopen). Its last interval of
@@ -719,7 +728,7 @@ telemetry_open(const struct telemetry_config *cfg, const char *stream)
 	}
 	if (mkdir(cfg->dir, 0750) == -1 && errno != EEXIST)
 		goto fail;
-	if (tm_recover(t) == -1)
+	if (tm_open_active(t) == -1 || tm_recover(t) == -1)
 		goto fail;
 	t->open_reason = LOG_REASON_START;
 	if (tm_ensure_file(t) == -1)
