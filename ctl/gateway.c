@@ -57,13 +57,15 @@ gateway_usage(FILE *out)
 	    "       agentgatectl gateway status\n"
 	    "\n"
 	    "up       install the rules (IPv4 and IPv6) in the AGENTGATE-* chains, one\n"
-	    "         iptables-restore per family, and jump to them from PREROUTING, INPUT\n"
-	    "         and FORWARD when no such jump exists. Run again after a settings\n"
-	    "         change: it replaces the rules. --dry-run prints the restore input.\n"
+	    "         iptables-restore per family, and jump to them from PREROUTING, INPUT,\n"
+	    "         FORWARD, OUTPUT and (mangle) POSTROUTING when no such jump exists.\n"
+	    "         Run again after a settings change: it replaces the rules.\n"
+	    "         --dry-run prints the restore input.\n"
 	    "down     remove the jumps and the chains; harmless when nothing is installed.\n"
 	    "status   per family: installed, not installed, partial, or installed but\n"
 	    "         different from the settings; the rules with packet:byte counters.\n"
 	    "         Exit 0 only when both families are installed as the settings say.\n"
+	    "         With nfq enabled, also the kernel's counters of each queue.\n"
 	    "\n"
 	    "Settings (sandbox-pool4/6, proxy-port, proxy-explicit-port, dns-port, nfq,\n"
 	    "nfq-queues) come from agentgate.conf; docs/gateway.md describes the rules.\n");
@@ -379,15 +381,14 @@ out:
 	return rc;
 }
 
-/* Both tables of one family as iptables-save prints them. */
+/* Our tables of one family as iptables-save prints them. */
 static int
 gw_save(const struct gw_family *f, bool counters, struct gw_buf *out)
 {
-	static const char *const tables[] = { "nat", "filter" };
 	size_t t;
 
-	for (t = 0; t < 2; t++) {
-		char *argv[] = { (char *)f->save, "-t", (char *)tables[t],
+	for (t = 0; t < GATEWAY_TABLES; t++) {
+		char *argv[] = { (char *)f->save, "-t", (char *)gateway_tables[t],
 		    counters ? "-c" : NULL, NULL };
 
 		if (gw_run_checked(argv, NULL, out) == -1)
@@ -491,6 +492,57 @@ out:
 	return rc;
 }
 
+#define GW_NFQ_PROC	"/proc/net/netfilter/nfnetlink_queue"
+
+/*
+ * The kernel's counters of the queues the settings name, from GW_NFQ_PROC
+ * (of this network namespace). A queue missing there has no program bound:
+ * with no --queue-bypass, its traffic stops. Informational: no exit status.
+ */
+static void
+gw_status_queues(const struct ag_conf *c)
+{
+	struct gateway_queue_stat qs;
+	char line[256];
+	unsigned q, bound = 0, want = c->nfq_queue_last - c->nfq_queue_first + 1;
+	bool seen;
+	FILE *fp;
+
+	printf("NFQUEUE %u", c->nfq_queue_first);
+	if (want > 1)
+		printf("-%u", c->nfq_queue_last);
+	printf(" (%s):\n", GW_NFQ_PROC);
+	if ((fp = fopen(GW_NFQ_PROC, "re")) == NULL && errno != ENOENT) {
+		printf("  cannot read: %s\n", strerror(errno));
+		return;
+	}
+	for (q = c->nfq_queue_first; q <= c->nfq_queue_last; q++) {
+		seen = false;
+		if (fp != NULL) {
+			rewind(fp);
+			while (!seen && fgets(line, sizeof(line), fp) != NULL) {
+				if (gateway_queue_parse(line, strcspn(line, "\n"), &qs) == 0 &&
+				    qs.queue == q)
+					seen = true;
+			}
+		}
+		if (!seen) {
+			/* A long range would print a line per idle queue. */
+			if (want <= 8)
+				printf("  queue %u: not bound (agentgate-nfq not running?)\n", q);
+			continue;
+		}
+		bound++;
+		printf("  queue %u: portid %u, queued %u, dropped (queue full) %u, "
+		    "user drops %u, id sequence %u\n", q, qs.portid, qs.queued, qs.dropped,
+		    qs.user_dropped, qs.id_sequence);
+	}
+	if (want > 8)
+		printf("  %u of %u queues bound\n", bound, want);
+	if (fp != NULL)
+		fclose(fp);
+}
+
 static int
 gw_status(const struct ctl_env *env)
 {
@@ -538,6 +590,8 @@ gw_status(const struct ctl_env *env)
 				break;
 		}
 	}
+	if (env->conf->nfq_enable)
+		gw_status_queues(env->conf);
 out:
 	free(saved.p);
 	return rc;

@@ -22,7 +22,11 @@ const struct gateway_hook gateway_hooks[GATEWAY_HOOKS] = {
 	{ "nat",	"PREROUTING",	"AGENTGATE-PRE" },
 	{ "filter",	"INPUT",	"AGENTGATE-IN" },
 	{ "filter",	"FORWARD",	"AGENTGATE-FWD" },
+	{ "filter",	"OUTPUT",	"AGENTGATE-OUT" },
+	{ "mangle",	"POSTROUTING",	"AGENTGATE-MARK" },
 };
+
+const char *const gateway_tables[GATEWAY_TABLES] = { "nat", "filter", "mangle" };
 
 /* Rate of pings a sandbox may send the gateway: enough for a health check,
  * too few to load it. */
@@ -70,7 +74,7 @@ int
 gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size)
 {
 	const struct ag_cidr *pool;
-	char addr[AG_ADDR_STRLEN], p[AG_ADDR_STRLEN + 4], m[128], t[64];
+	char addr[AG_ADDR_STRLEN], p[AG_ADDR_STRLEN + 4], m[128], t[64], q[64];
 	struct out o = { .buf = buf, .size = size, .len = 0 };
 	const char *icmp;
 	int v6;
@@ -114,7 +118,15 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	out_rule(&o, "AGENTGATE-PRE", "-s", p, "-p tcp", "TCP to the transparent proxy", t);
 	out_printf(&o, "COMMIT\n");
 
-	out_printf(&o, "*filter\n:AGENTGATE-FWD - [0:0]\n:AGENTGATE-IN - [0:0]\n");
+	/* No --queue-bypass: with no daemon on the queue, traffic stops. */
+	if (c->nfq_queue_first == c->nfq_queue_last)
+		snprintf(q, sizeof(q), "NFQUEUE --queue-num %u", c->nfq_queue_first);
+	else
+		snprintf(q, sizeof(q), "NFQUEUE --queue-balance %u:%u",
+		    c->nfq_queue_first, c->nfq_queue_last);
+
+	out_printf(&o, "*filter\n:AGENTGATE-FWD - [0:0]\n:AGENTGATE-IN - [0:0]\n"
+	    ":AGENTGATE-OUT - [0:0]\n");
 	out_rule(&o, "AGENTGATE-IN", "-s", p, "-m conntrack --ctstate RELATED,ESTABLISHED",
 	    "replies", "ACCEPT");
 	snprintf(m, sizeof(m), "-p tcp -m multiport --dports %u,%u,%u",
@@ -146,17 +158,35 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	out_rule(&o, "AGENTGATE-FWD", "-s", p, "-m conntrack --ctstate RELATED,ESTABLISHED",
 	    "flows already judged", "ACCEPT");
 	if (c->nfq_enable) {
-		/* No --queue-bypass: with no daemon on the queue, traffic stops. */
-		if (c->nfq_queue_first == c->nfq_queue_last)
-			snprintf(t, sizeof(t), "NFQUEUE --queue-num %u", c->nfq_queue_first);
-		else
-			snprintf(t, sizeof(t), "NFQUEUE --queue-balance %u:%u",
-			    c->nfq_queue_first, c->nfq_queue_last);
-		out_rule(&o, "AGENTGATE-FWD", "-s", p, "", "other traffic to agentgate-nfq", t);
+		/* The daemon hands a denied packet back (NF_REPEAT) with this
+		 * mark; it re-enters FORWARD from the top and is refused here,
+		 * so the client learns at once instead of timing out. */
+		out_rule(&o, "AGENTGATE-FWD", "-s", p, "-m mark --mark " GATEWAY_MARK_REJECT,
+		    "refused by agentgate-nfq", v6 ?
+		    "REJECT --reject-with icmp6-port-unreachable" :
+		    "REJECT --reject-with icmp-port-unreachable");
+		/* Later packets of an accepted flow skip userspace even before
+		 * conntrack calls the flow ESTABLISHED. */
+		out_rule(&o, "AGENTGATE-FWD", "-s", p, "-m connmark --mark " GATEWAY_MARK_ACCEPT,
+		    "accepted by agentgate-nfq", "ACCEPT");
+		out_rule(&o, "AGENTGATE-FWD", "-s", p, "", "other traffic to agentgate-nfq", q);
+		/* The forwarder's answers, before POSTROUTING puts their source
+		 * port back to 53: the daemon learns bindings from them. */
+		snprintf(m, sizeof(m), "-p udp -m udp --sport %u", c->dns_port);
+		out_rule(&o, "AGENTGATE-OUT", "-d", p, m, "DNS answers to agentgate-nfq", q);
 	} else {
 		out_rule(&o, "AGENTGATE-FWD", "-s", p, "", "other traffic dropped (nfq disabled)",
 		    "DROP");
 	}
+	out_printf(&o, "COMMIT\n");
+
+	out_printf(&o, "*mangle\n:AGENTGATE-MARK - [0:0]\n");
+	/* The accept mark becomes the connection's mark without conntrack
+	 * netlink, which the connmark rule above then matches. */
+	if (c->nfq_enable)
+		out_rule(&o, "AGENTGATE-MARK", "-s", p, "-m mark --mark " GATEWAY_MARK_ACCEPT,
+		    "accepted flows keep the mark",
+		    "CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff");
 	out_printf(&o, "COMMIT\n");
 	return o.len > (size_t)INT_MAX ? -1 : (int)o.len;
 bad:
@@ -352,4 +382,50 @@ gateway_status_name(enum gateway_status s)
 	case GATEWAY_PARTIAL:		return "partial";
 	}
 	return "unknown";
+}
+
+/* One unsigned decimal field after optional blanks; advances *s. */
+static int
+queue_field(const char **s, const char *e, unsigned *v)
+{
+	const char *p = *s;
+	unsigned long n = 0;
+
+	while (p < e && *p == ' ')
+		p++;
+	if (p == e || *p < '0' || *p > '9')
+		return -1;
+	for (; p < e && *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > 0xffffffffUL)
+			return -1;
+	}
+	if (p < e && *p != ' ')
+		return -1;
+	*v = (unsigned)n;
+	*s = p;
+	return 0;
+}
+
+int
+gateway_queue_parse(const char *line, size_t len, struct gateway_queue_stat *qs)
+{
+	const char *s = line, *e = line + len;
+	unsigned one;
+
+	if (queue_field(&s, e, &qs->queue) == -1 || queue_field(&s, e, &qs->portid) == -1 ||
+	    queue_field(&s, e, &qs->queued) == -1 || queue_field(&s, e, &qs->copy_mode) == -1 ||
+	    queue_field(&s, e, &qs->copy_range) == -1 || queue_field(&s, e, &qs->dropped) == -1 ||
+	    queue_field(&s, e, &qs->user_dropped) == -1 ||
+	    queue_field(&s, e, &qs->id_sequence) == -1 || queue_field(&s, e, &one) == -1 ||
+	    one != 1)
+		goto bad;
+	while (s < e && *s == ' ')
+		s++;
+	if (s != e)
+		goto bad;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
 }

@@ -163,7 +163,8 @@ client_in() { local ns=$1; shift; world_exec "$ns" "$WORLD_PYTHON" "$WORLD_DIR/c
 for ipt in iptables ip6tables; do
 	world_exec gw "$ipt" -w -A INPUT -p tcp --dport 9 -m comment --comment "host rule" -j ACCEPT &&
 	world_exec gw "$ipt" -w -A FORWARD -o lo -j ACCEPT &&
-	world_exec gw "$ipt" -w -t nat -A PREROUTING -p tcp --dport 9 -j RETURN ||
+	world_exec gw "$ipt" -w -t nat -A PREROUTING -p tcp --dport 9 -j RETURN &&
+	world_exec gw "$ipt" -w -t mangle -A POSTROUTING -p tcp --dport 9 -j RETURN ||
 		tap_bail "cannot add the host's rules"
 done
 # Both families' dumps, counters and iptables-save's comment lines removed.
@@ -233,7 +234,7 @@ tap_check "gateway up" gwctl up
 tap_check "gateway up again (harmless)" gwctl up
 jumps=$(world_exec gw iptables-save | grep -c -- '-j AGENTGATE-')
 jumps6=$(world_exec gw ip6tables-save | grep -c -- '-j AGENTGATE-')
-tap_is "$jumps $jumps6" "3 3" "after up twice: one jump per built-in chain (IPv4, IPv6)"
+tap_is "$jumps $jumps6" "5 5" "after up twice: one jump per built-in chain (IPv4, IPv6)"
 out=$(gwctl status)
 st=$?
 tap_is "$st $(grep -c ': installed$' <<<"$out")" "0 2" "status: both families installed, exit 0"
@@ -318,12 +319,20 @@ tap_ok $? "a queue range: up, and status says installed"
 tap_ok "$(world_exec gw ip6tables-save | grep -q -- '-j NFQUEUE --queue-balance 2:5$' &&
     ! world_exec gw ip6tables-save | grep -q -- 'queue-bypass'; echo $?)" \
     "IPv6 queues balanced, never bypassed"
-tap_is "$(world_exec gw iptables-save | grep -c -- '-j AGENTGATE-')" 3 \
+tap_is "$(world_exec gw iptables-save | grep -c -- '-j AGENTGATE-')" 5 \
     "still one jump per built-in chain"
+out=$(world_exec gw "$ctl" --config "$conf.new" gateway status)
+tap_ok "$(grep -qx '  queue 2: not bound (agentgate-nfq not running?)' <<<"$out" &&
+    grep -qx '  queue 5: not bound (agentgate-nfq not running?)' <<<"$out"; echo $?)" \
+    "status names each queue of the range, none bound"
+tap_ok "$(world_exec gw ip6tables-save -t filter | grep -q -- '-m mark --mark 0x61670002 .*-j REJECT --reject-with icmp6-port-unreachable$' &&
+    world_exec gw iptables-save -t filter | grep -q -- '-A AGENTGATE-OUT -d 198.18.0.0/16 -p udp -m udp --sport 5354 .*-j NFQUEUE --queue-balance 2:5$' &&
+    world_exec gw iptables-save -t mangle | grep -q -- '-A AGENTGATE-MARK .*-j CONNMARK --save-mark'; echo $?)" \
+    "with nfq: reject-by-mark, DNS answers queued, the mark saved to the connection"
 
 # --- down ----------------------------------------------------------------
 tap_check "gateway down" gwctl down
-tap_is "$(gw_save)" "$before" "after down the dumps equal the ones before up"
+tap_is "$(gw_save)" "$before" "after down the dumps equal the ones before up (mangle too)"
 tap_check "gateway down again (harmless)" gwctl down
 out=$(gwctl status)
 st=$?

@@ -2,9 +2,10 @@
 # agentgate-nfq in the test world's gateway, behind `agentgatectl gateway up`
 # with `nfq enable`: a task whose policy allows UDP port 7 to one upstream
 # address reaches the world's echo server there and nowhere else (IPv4 and
-# IPv6), ICMP upstream is dropped, each flow gets one telemetry line, a
-# reject rule for the daemon's mark refuses denied UDP at once, and when
-# the daemon is killed nothing passes until it is back. Needs root.
+# IPv6), ICMP upstream is dropped, each flow gets one telemetry line, the
+# gateway's reject rule for the daemon's mark refuses denied UDP at once,
+# the forwarder's answers teach bindings, and when the daemon is killed
+# nothing passes until it is back. Needs root.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
@@ -187,22 +188,18 @@ tap_check_not "DNS to dnsmasq on 853 dropped" udp "$WORLD_DNS4" 853 1
 tap_check "its line says why" sh -c \
     "tail -n +$((mark + 1)) '$tel' | grep -q 'dns-not-through-gateway'"
 
-# The reject rule the lead will add to AGENTGATE-FWD (docs/nfq.md): denied
-# UDP handed back with the reject mark is refused at once.
-world_gw_iptables -I AGENTGATE-FWD 1 -m mark --mark 0x61670002 \
-    -j REJECT --reject-with icmp-port-unreachable
-world_gw_ip6tables -I AGENTGATE-FWD 1 -m mark --mark 0x61670002 \
-    -j REJECT --reject-with icmp6-port-unreachable
+# The reject-by-mark rule `gateway up` puts before the queue rule: denied
+# UDP handed back with the daemon's reject mark is refused at once.
 out=$(udp "$WORLD_EVIL4" 7 1)
 tap_ok "$([ "${out%% *}" = refused ] && echo 0 || echo 1)" \
-    "with the reject rule, UDP to evil is refused ($out)"
+    "by the reject rule, UDP to evil is refused ($out)"
 out=$(udp "$WORLD_EVIL6" 7 1)
 tap_ok "$([ "${out%% *}" = refused ] && echo 0 || echo 1)" \
-    "with the reject rule, IPv6 UDP to evil is refused ($out)"
+    "by the reject rule, IPv6 UDP to evil is refused ($out)"
 
 # Bindings from DNS answers: a stand-in for the forwarder on the gateway's
 # dns-port answers echo.test with evil's address; with the forwarder's
-# output queued (the rule docs/nfq.md asks for), the answer teaches the
+# output queued (AGENTGATE-OUT, from `gateway up`), the answer teaches the
 # daemon that echo.test is $WORLD_EVIL4 for t1, and the name rule then
 # lets UDP port 7 there through.
 cat >"$WORLD_DIR/fwd.py" <<'PY'
@@ -224,8 +221,6 @@ PY
 world_spawn gw fwd "$WORLD_PYTHON" "$WORLD_DIR/fwd.py" "$WORLD_EVIL4"
 world_wait "stand-in forwarder" grep -q ready "$WORLD_LOG/fwd.log" ||
 	tap_bail "stand-in forwarder did not start"
-world_gw_iptables -A OUTPUT -d "$WORLD_CLIENTNET4" -p udp --sport 5353 \
-    -j NFQUEUE --queue-num 0
 cat >"$WORLD_DIR/ask.py" <<'PY'
 import socket, struct, sys
 q = struct.pack("!HHHHHH", 0x4147, 0x0100, 1, 0, 0, 0)
@@ -256,6 +251,10 @@ tap_check_not "daemon killed: allowed IPv6 UDP no longer passes" udp "$WORLD_UP6
 start_nfq || tap_bail "agentgate-nfq did not restart"
 tap_is "$(udp "$WORLD_UP4" 7 1)" "echo 1" "restarted: allowed UDP passes again"
 tap_is "$(udp "$WORLD_UP6" 7 1)" "echo 1" "restarted: allowed IPv6 UDP passes again"
+
+out=$(agctl gateway status)
+tap_ok "$(grep -qE '^  queue 0: portid [1-9][0-9]*, queued [0-9]+, dropped \(queue full\) 0, user drops [0-9]+, id sequence [1-9][0-9]*$' <<<"$out"; echo $?)" \
+    "gateway status shows queue 0 bound, with its counters"
 
 kill -USR1 "$(world_pid nfq)"
 world_wait "counters logged" grep -q "queue 0: packets [1-9]" "$WORLD_LOG/nfq.log"

@@ -1,7 +1,8 @@
 /*
  * The gateway's rule text (ctl/gateway_rules.c): the restore input for the
- * default settings, custom pools and ports, nfq with one queue and a range,
- * written out here by hand; and status's comparison of iptables-save dumps.
+ * default settings, custom pools and ports, nfq with one queue and a range
+ * (reject-by-mark, connmark fast path, DNS answers queued), written out here
+ * by hand; status's comparison of iptables-save dumps; queue counter lines.
  */
 #include "config.h"
 
@@ -34,6 +35,7 @@ static const char want_default4[] =
     "*filter\n"
     ":AGENTGATE-FWD - [0:0]\n"
     ":AGENTGATE-IN - [0:0]\n"
+    ":AGENTGATE-OUT - [0:0]\n"
     "-A AGENTGATE-IN -s 198.18.0.0/16 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s 198.18.0.0/16 -p tcp -m multiport --dports 3129,3128,5353 -m comment --comment \"agentgate: proxy and DNS over TCP\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s 198.18.0.0/16 -p udp -m udp --dport 5353 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
@@ -43,6 +45,9 @@ static const char want_default4[] =
     "-A AGENTGATE-FWD -d 198.18.0.0/16 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
     "-A AGENTGATE-FWD -s 198.18.0.0/16 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -s 198.18.0.0/16 -m comment --comment \"agentgate: other traffic dropped (nfq disabled)\" -j DROP\n"
+    "COMMIT\n"
+    "*mangle\n"
+    ":AGENTGATE-MARK - [0:0]\n"
     "COMMIT\n";
 
 static const char want_default6[] =
@@ -58,6 +63,7 @@ static const char want_default6[] =
     "*filter\n"
     ":AGENTGATE-FWD - [0:0]\n"
     ":AGENTGATE-IN - [0:0]\n"
+    ":AGENTGATE-OUT - [0:0]\n"
     "-A AGENTGATE-IN -s fd00:a6e0::/48 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s fd00:a6e0::/48 -p tcp -m multiport --dports 3129,3128,5353 -m comment --comment \"agentgate: proxy and DNS over TCP\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s fd00:a6e0::/48 -p udp -m udp --dport 5353 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
@@ -70,6 +76,9 @@ static const char want_default6[] =
     "-A AGENTGATE-FWD -d fd00:a6e0::/48 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
     "-A AGENTGATE-FWD -s fd00:a6e0::/48 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -s fd00:a6e0::/48 -m comment --comment \"agentgate: other traffic dropped (nfq disabled)\" -j DROP\n"
+    "COMMIT\n"
+    "*mangle\n"
+    ":AGENTGATE-MARK - [0:0]\n"
     "COMMIT\n";
 
 /* Custom pools and ports; nfq on with queue 7 alone. */
@@ -86,6 +95,7 @@ static const char want_custom4_q7[] =
     "*filter\n"
     ":AGENTGATE-FWD - [0:0]\n"
     ":AGENTGATE-IN - [0:0]\n"
+    ":AGENTGATE-OUT - [0:0]\n"
     "-A AGENTGATE-IN -s 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s 198.19.128.0/17 -p tcp -m multiport --dports 40000,8080,5300 -m comment --comment \"agentgate: proxy and DNS over TCP\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s 198.19.128.0/17 -p udp -m udp --dport 5300 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
@@ -94,7 +104,14 @@ static const char want_custom4_q7[] =
     "-A AGENTGATE-FWD -d 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies to sandboxes\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -d 198.19.128.0/17 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
     "-A AGENTGATE-FWD -s 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m mark --mark 0x61670002 -m comment --comment \"agentgate: refused by agentgate-nfq\" -j REJECT --reject-with icmp-port-unreachable\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m connmark --mark 0x61670001 -m comment --comment \"agentgate: accepted by agentgate-nfq\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -s 198.19.128.0/17 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "-A AGENTGATE-OUT -d 198.19.128.0/17 -p udp -m udp --sport 5300 -m comment --comment \"agentgate: DNS answers to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "COMMIT\n"
+    "*mangle\n"
+    ":AGENTGATE-MARK - [0:0]\n"
+    "-A AGENTGATE-MARK -s 198.19.128.0/17 -m mark --mark 0x61670001 -m comment --comment \"agentgate: accepted flows keep the mark\" -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff\n"
     "COMMIT\n";
 
 /* The same settings, IPv6 pool fd00:1234:5600::/40, queues 2-5. */
@@ -111,6 +128,7 @@ static const char want_custom6_q2_5[] =
     "*filter\n"
     ":AGENTGATE-FWD - [0:0]\n"
     ":AGENTGATE-IN - [0:0]\n"
+    ":AGENTGATE-OUT - [0:0]\n"
     "-A AGENTGATE-IN -s fd00:1234:5600::/40 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s fd00:1234:5600::/40 -p tcp -m multiport --dports 40000,8080,5300 -m comment --comment \"agentgate: proxy and DNS over TCP\" -j ACCEPT\n"
     "-A AGENTGATE-IN -s fd00:1234:5600::/40 -p udp -m udp --dport 5300 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
@@ -122,7 +140,14 @@ static const char want_custom6_q2_5[] =
     "-A AGENTGATE-FWD -d fd00:1234:5600::/40 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies to sandboxes\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -d fd00:1234:5600::/40 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
     "-A AGENTGATE-FWD -s fd00:1234:5600::/40 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -s fd00:1234:5600::/40 -m mark --mark 0x61670002 -m comment --comment \"agentgate: refused by agentgate-nfq\" -j REJECT --reject-with icmp6-port-unreachable\n"
+    "-A AGENTGATE-FWD -s fd00:1234:5600::/40 -m connmark --mark 0x61670001 -m comment --comment \"agentgate: accepted by agentgate-nfq\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -s fd00:1234:5600::/40 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-balance 2:5\n"
+    "-A AGENTGATE-OUT -d fd00:1234:5600::/40 -p udp -m udp --sport 5300 -m comment --comment \"agentgate: DNS answers to agentgate-nfq\" -j NFQUEUE --queue-balance 2:5\n"
+    "COMMIT\n"
+    "*mangle\n"
+    ":AGENTGATE-MARK - [0:0]\n"
+    "-A AGENTGATE-MARK -s fd00:1234:5600::/40 -m mark --mark 0x61670001 -m comment --comment \"agentgate: accepted flows keep the mark\" -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff\n"
     "COMMIT\n";
 
 static void
@@ -253,8 +278,10 @@ static const char saved_default4[] =
     ":OUTPUT ACCEPT [0:0]\n"
     ":AGENTGATE-FWD - [0:0]\n"
     ":AGENTGATE-IN - [0:0]\n"
+    ":AGENTGATE-OUT - [0:0]\n"
     "[9:900] -A INPUT -m comment --comment \"agentgate: sandbox traffic\" -j AGENTGATE-IN\n"
     "[1:60] -A FORWARD -m comment --comment \"agentgate: sandbox traffic\" -j AGENTGATE-FWD\n"
+    "[30:2000] -A OUTPUT -m comment --comment \"agentgate: sandbox traffic\" -j AGENTGATE-OUT\n"
     "[0:0] -A AGENTGATE-FWD -d 198.18.0.0/16 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies to sandboxes\" -j ACCEPT\n"
     "[0:0] -A AGENTGATE-FWD -d 198.18.0.0/16 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
     "[0:0] -A AGENTGATE-FWD -s 198.18.0.0/16 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
@@ -264,6 +291,15 @@ static const char saved_default4[] =
     "[0:0] -A AGENTGATE-IN -s 198.18.0.0/16 -p udp -m udp --dport 5353 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
     "[0:0] -A AGENTGATE-IN -s 198.18.0.0/16 -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -m comment --comment \"agentgate: ping the gateway, rate-limited\" -j ACCEPT\n"
     "[0:0] -A AGENTGATE-IN -s 198.18.0.0/16 -m comment --comment \"agentgate: sandboxes reach the gateway only on DNS and the proxy\" -j DROP\n"
+    "COMMIT\n"
+    "*mangle\n"
+    ":PREROUTING ACCEPT [0:0]\n"
+    ":INPUT ACCEPT [0:0]\n"
+    ":FORWARD ACCEPT [0:0]\n"
+    ":OUTPUT ACCEPT [0:0]\n"
+    ":POSTROUTING ACCEPT [0:0]\n"
+    ":AGENTGATE-MARK - [0:0]\n"
+    "[40:3000] -A POSTROUTING -m comment --comment \"agentgate: sandbox traffic\" -j AGENTGATE-MARK\n"
     "COMMIT\n";
 
 /* Copy of `text` with the first occurrence of `from` replaced by `to`. */
@@ -294,10 +330,12 @@ test_compare(void **state)
 	/* As rendered, counters and foreign rules ignored. */
 	assert_int_equal(gateway_rules_compare(saved_default4, want_default4, &st),
 	    GATEWAY_INSTALLED);
-	assert_int_equal(st.chains, 3);
+	assert_int_equal(st.chains, 5);
 	assert_int_equal(st.jumps[0], 1);
 	assert_int_equal(st.jumps[1], 1);
 	assert_int_equal(st.jumps[2], 1);
+	assert_int_equal(st.jumps[3], 1);
+	assert_int_equal(st.jumps[4], 1);
 	assert_true(st.rules_match);
 
 	/* Nothing of ours. */
@@ -317,7 +355,26 @@ test_compare(void **state)
 	/* One chain missing (its jump gone with it). */
 	s = edit(saved_default4, ":AGENTGATE-PRE - [0:0]\n", "");
 	assert_int_equal(gateway_rules_compare(s, want_default4, &st), GATEWAY_PARTIAL);
-	assert_int_equal(st.chains, 2);
+	assert_int_equal(st.chains, 4);
+	free(s);
+
+	/* A dump from before the nfq chains (three chains only): partial. */
+	s = edit(saved_default4, "[40:3000] -A POSTROUTING -m comment --comment "
+	    "\"agentgate: sandbox traffic\" -j AGENTGATE-MARK\n", "");
+	t = edit(s, ":AGENTGATE-MARK - [0:0]\n", "");
+	assert_int_equal(gateway_rules_compare(t, want_default4, &st), GATEWAY_PARTIAL);
+	assert_int_equal(st.chains, 4);
+	assert_int_equal(st.jumps[4], 0);
+	free(t);
+	free(s);
+
+	/* nfq turned off but the mangle chain still saves marks: differs. */
+	s = edit(saved_default4, ":AGENTGATE-MARK - [0:0]\n",
+	    ":AGENTGATE-MARK - [0:0]\n[0:0] -A AGENTGATE-MARK -s 198.18.0.0/16 -m mark --mark "
+	    "0x61670001 -m comment --comment \"agentgate: accepted flows keep the mark\" -j "
+	    "CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff\n");
+	assert_int_equal(gateway_rules_compare(s, want_default4, &st), GATEWAY_DIFFERS);
+	assert_false(st.rules_match);
 	free(s);
 
 	/* Installed with other settings: the ports or the pool differ. */
@@ -350,7 +407,7 @@ test_compare(void **state)
 	t = edit(saved_default4, ":AGENTGATE-PRE - [0:0]\n", "");
 	s = edit(t, ":AGENTGATE-IN - [0:0]\n", ":AGENTGATE-IN - [0:0]\n:AGENTGATE-PRE - [0:0]\n");
 	assert_int_equal(gateway_rules_compare(s, want_default4, &st), GATEWAY_PARTIAL);
-	assert_int_equal(st.chains, 2);
+	assert_int_equal(st.chains, 4);
 	free(s);
 	free(t);
 }
@@ -370,6 +427,10 @@ test_is_ours(void **state)
 		{ "-A AGENTGATE-FWDX -j DROP", false },
 		{ "[1:2] -A FORWARD -m comment --comment \"agentgate: sandbox traffic\" -j AGENTGATE-FWD", true },
 		{ "-A MYCHAIN -j AGENTGATE-IN", true },
+		{ ":AGENTGATE-MARK - [0:0]", true },
+		{ "[0:0] -A AGENTGATE-OUT -d 198.18.0.0/16 -j NFQUEUE --queue-num 0", true },
+		{ "-A POSTROUTING -m comment --comment \"agentgate: sandbox traffic\" -j AGENTGATE-MARK", true },
+		{ "-A POSTROUTING -j AGENTGATE-MARKS", false },
 		{ "-A FORWARD -j AGENTGATE-FWD2", false },
 		{ "-A FORWARD -m comment --comment \"-j AGENTGATE-FWD\" -j ACCEPT", false },
 		{ "-A INPUT -i lo -j ACCEPT", false },
@@ -382,6 +443,54 @@ test_is_ours(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (gateway_rules_is_ours(cases[i].line, strlen(cases[i].line)) != cases[i].ours)
 			fail_msg("'%s': expected %s", cases[i].line, cases[i].ours ? "ours" : "not ours");
+	}
+}
+
+/* Lines as the kernel prints them ("%5u %6u %5u %1u %5u %5u %5u %8u %2d"). */
+static void
+test_queue_parse(void **state)
+{
+	static const struct {
+		const char			*line;
+		int				 rc;
+		struct gateway_queue_stat	 want;
+	} cases[] = {
+		{ "    0  12345     0 2  2048     0     0       17  1", 0,
+		    { 0, 12345, 0, 2, 2048, 0, 0, 17 } },
+		{ "    3 4294967295  8192 2  2048    91     4 123456789  1\n", 0,
+		    { 3, 4294967295u, 8192, 2, 2048, 91, 4, 123456789 } },
+		{ "65535      1     5 1    64     0     2        9  1  ", 0,
+		    { 65535, 1, 5, 1, 64, 0, 2, 9 } },
+		{ "    0  12345     0 2  2048     0     0       17  2", -1, { 0 } },
+		{ "    0  12345     0 2  2048     0     0       17", -1, { 0 } },
+		{ "    0  12345     0 2  2048     0     0       17  1 7", -1, { 0 } },
+		{ "    0  -1     0 2  2048     0     0       17  1", -1, { 0 } },
+		{ "    0  4294967296     0 2  2048     0     0       17  1", -1, { 0 } },
+		{ "    0  12x45     0 2  2048     0     0       17  1", -1, { 0 } },
+		{ "", -1, { 0 } },
+	};
+	struct gateway_queue_stat qs;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strcspn(cases[i].line, "\n");
+
+		memset(&qs, 0xa5, sizeof(qs));
+		errno = 0;
+		if (gateway_queue_parse(cases[i].line, len, &qs) != cases[i].rc)
+			fail_msg("'%s': expected %d", cases[i].line, cases[i].rc);
+		if (cases[i].rc == -1) {
+			assert_int_equal(errno, EINVAL);
+			continue;
+		}
+		assert_int_equal(qs.queue, cases[i].want.queue);
+		assert_int_equal(qs.portid, cases[i].want.portid);
+		assert_int_equal(qs.queued, cases[i].want.queued);
+		assert_int_equal(qs.copy_mode, cases[i].want.copy_mode);
+		assert_int_equal(qs.copy_range, cases[i].want.copy_range);
+		assert_int_equal(qs.dropped, cases[i].want.dropped);
+		assert_int_equal(qs.user_dropped, cases[i].want.user_dropped);
+		assert_int_equal(qs.id_sequence, cases[i].want.id_sequence);
 	}
 }
 
@@ -406,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_render_refused),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_is_ours),
+		cmocka_unit_test(test_queue_parse),
 		cmocka_unit_test(test_status_names),
 	};
 
