@@ -1,8 +1,9 @@
 /*
- * Transparent connections: accept, find the task by source address, read
- * the first bytes under the handshake timeout, judge the SNI or Host (or
- * the original destination when there is no name), resolve an allowed name
- * ourselves, dial only the usable answers, then hand both sockets to a
+ * Transparent and explicit-proxy connections: accept, find the task by
+ * source address, read the first bytes under the handshake timeout, judge
+ * the SNI or Host (or the original destination when there is no name; on
+ * the explicit port the CONNECT or absolute-URI host), resolve an allowed
+ * name ourselves, dial only the usable answers, then hand both sockets to a
  * relay. Each connection ends in exactly one egress event.
  */
 #include "config.h"
@@ -42,6 +43,8 @@ enum conn_state {
 	CONN_HELLO = 0,		/* reading the first bytes, handshake timer running */
 	CONN_RESOLVING,		/* the name is allowed; waiting for our resolver */
 	CONN_CONNECTING,	/* a non-blocking connect to cand[next - 1] is pending */
+	CONN_TUNNEL,		/* CONNECT answered 200; reading the tunnel's first
+				 * bytes so that a ClientHello's SNI is checked */
 	CONN_RELAYING,		/* the relay owns both sockets until it ends */
 	CONN_DONE,		/* the event is written; only freeing is left */
 };
@@ -56,6 +59,7 @@ struct task_count {
 struct conn_set {
 	struct proxy		*p;
 	struct listener		*listener;	/* NULL once stopped */
+	struct listener		*xlistener;	/* explicit proxy; NULL: none */
 	struct conn		*conns;
 	size_t			 n;
 	struct task_count	*tasks;
@@ -78,6 +82,8 @@ struct conn {
 	struct policy		*pol;		/* one reference */
 	struct policy_verdict	 verdict;
 	bool			 judged;
+	bool			 explicit;	/* came to the explicit proxy port */
+	bool			 connect;	/* explicit: a CONNECT tunnel */
 	/* The first bytes and what they said. */
 	uint8_t			*buf;
 	size_t			 len, cap;
@@ -97,7 +103,7 @@ struct conn {
 };
 
 static const char *const conn_state_names[] = {
-	"hello", "resolving", "connecting", "relaying", "done",
+	"hello", "resolving", "connecting", "tunnel", "relaying", "done",
 };
 
 /* Allowed transitions, [from] -> bitmask of to. */
@@ -105,8 +111,9 @@ static const unsigned conn_next[] = {
 	[CONN_HELLO]      = 1u << CONN_RESOLVING | 1u << CONN_CONNECTING |
 			    1u << CONN_DONE,
 	[CONN_RESOLVING]  = 1u << CONN_CONNECTING | 1u << CONN_DONE,
-	[CONN_CONNECTING] = 1u << CONN_CONNECTING | 1u << CONN_RELAYING |
-			    1u << CONN_DONE,
+	[CONN_CONNECTING] = 1u << CONN_CONNECTING | 1u << CONN_TUNNEL |
+			    1u << CONN_RELAYING | 1u << CONN_DONE,
+	[CONN_TUNNEL]     = 1u << CONN_RELAYING | 1u << CONN_DONE,
 	[CONN_RELAYING]   = 1u << CONN_DONE,
 	[CONN_DONE]       = 0,
 };
@@ -122,6 +129,9 @@ conn_set_state(struct conn *c, enum conn_state to)
 
 static void conn_free(struct conn *);
 static void conn_try_next(struct conn *);
+static void conn_read_cb(struct loop *, int, uint32_t, void *);
+static void conn_handshake_timeout(struct loop *, void *);
+static bool conn_tunnel_parse(struct conn *);
 
 static void
 conn_timer_clear(struct conn *c)
@@ -152,7 +162,8 @@ conn_event_fill(struct conn *c, struct ag_event *ev)
 		ev->tls_server_name = c->sni;
 		ev->tls_server_name_len = c->sni_len;
 	}
-	if (c->proto == PROTOCOL_HTTP) {
+	/* A CONNECT tunnel keeps its method and host once it is TLS. */
+	if (c->proto == PROTOCOL_HTTP || c->connect) {
 		if (c->method[0] != '\0')
 			ev->http_request_method = c->method;
 		if (c->host[0] != '\0')
@@ -199,7 +210,10 @@ conn_deny(struct conn *c, const char *reason, int http_status)
 	char resp[512];
 	int n;
 
-	if (c->proto == PROTOCOL_HTTP && http_status > 0) {
+	/* Inside an answered tunnel the client speaks the tunnelled
+	 * protocol: an HTTP response there would only corrupt it. */
+	if (c->proto == PROTOCOL_HTTP && http_status > 0 &&
+	    c->state != CONN_TUNNEL) {
 		n = snprintf(resp, sizeof(resp),
 		    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
 		    "Connection: close\r\nContent-Length: %zu\r\n\r\n"
@@ -256,37 +270,12 @@ conn_relay_done(void *arg, const struct relay_stats *st)
 	conn_free(c);
 }
 
+/* Hand both sockets and the bytes already read (first, len) to a relay. */
 static void
-conn_connected(struct conn *c)
+conn_relay_start(struct conn *c, const uint8_t *first, size_t len)
 {
-	char *head = NULL;
-	const uint8_t *first = c->buf;
-	size_t len = c->len;
-	ssize_t hl;
-
-	conn_timer_clear(c);
-	(void)loop_del(c->set->p->loop, c->sfd);
-	if (c->proto == PROTOCOL_HTTP) {
-		/* The first request's head with Connection: close, then the
-		 * rest of what the client already sent, unchanged. */
-		if ((head = malloc(c->len + HTTPCLOSE_EXTRA)) == NULL) {
-			conn_deny(c, "out of memory", 502);
-			return;
-		}
-		hl = httpclose_head((const char *)c->buf, c->head_len,
-		    head, c->head_len + HTTPCLOSE_EXTRA);
-		if (hl < 0) {
-			free(head);
-			conn_deny(c, "cannot rewrite the request head", 502);
-			return;
-		}
-		memcpy(head + hl, c->buf + c->head_len, c->len - c->head_len);
-		first = (const uint8_t *)head;
-		len = (size_t)hl + c->len - c->head_len;
-	}
 	c->relay = relay_new(c->set->p->loop, c->cfd, c->sfd, first, len,
 	    c->set->p->conf->proxy_idle_ms, conn_relay_done, c);
-	free(head);
 	if (c->relay == NULL) {
 		conn_deny(c, "cannot start the relay", 502);
 		return;
@@ -295,6 +284,43 @@ conn_connected(struct conn *c)
 	c->buf = NULL;
 	c->len = c->cap = 0;
 	conn_set_state(c, CONN_RELAYING);
+}
+
+static void conn_tunnel_open(struct conn *);
+
+static void
+conn_connected(struct conn *c)
+{
+	char *head = NULL;
+	ssize_t hl;
+
+	conn_timer_clear(c);
+	(void)loop_del(c->set->p->loop, c->sfd);
+	if (c->connect) {
+		conn_tunnel_open(c);
+		return;
+	}
+	if (c->proto != PROTOCOL_HTTP) {
+		conn_relay_start(c, c->buf, c->len);
+		return;
+	}
+	/* The first request's head with Connection: close, then the rest of
+	 * what the client already sent, unchanged. */
+	if ((head = malloc(c->len + HTTPCLOSE_EXTRA)) == NULL) {
+		conn_deny(c, "out of memory", 502);
+		return;
+	}
+	hl = httpclose_head((const char *)c->buf, c->head_len,
+	    head, c->head_len + HTTPCLOSE_EXTRA);
+	if (hl < 0) {
+		free(head);
+		conn_deny(c, "cannot rewrite the request head", 502);
+		return;
+	}
+	memcpy(head + hl, c->buf + c->head_len, c->len - c->head_len);
+	conn_relay_start(c, (const uint8_t *)head,
+	    (size_t)hl + c->len - c->head_len);
+	free(head);
 }
 
 static void
@@ -437,7 +463,8 @@ conn_resolved(void *arg, int status, const struct resolve_answer *ans,
 			c->cand[c->ncand++] = ans[i].addr;
 		}
 	}
-	c->mismatch = seen_odst ? 0 : 1;
+	if (!c->explicit)
+		c->mismatch = seen_odst ? 0 : 1;
 	if (c->ncand == 0) {
 		conn_deny(c, "no usable address: answers point at private, "
 		    "loopback, link-local, metadata or gateway addresses", 403);
@@ -470,8 +497,10 @@ conn_decide(struct conn *c, const struct ag_addr *literal)
 		return;
 	}
 	if (literal != NULL) {
-		/* Judged by address: that address is the only target. */
-		c->mismatch = addr_equal(literal, &c->odst) ? 0 : 1;
+		/* Judged by address: that address is the only target. An
+		 * explicit client named it itself: nothing to mismatch. */
+		if (!c->explicit)
+			c->mismatch = addr_equal(literal, &c->odst) ? 0 : 1;
 		if (!proxy_answer_usable(p, c->pol, literal, POLICY_PROTO_TCP,
 		    c->oport)) {
 			conn_deny(c, "destination is the gateway", 403);
@@ -526,6 +555,126 @@ conn_judge_odst(struct conn *c)
 	conn_decide(c, &c->odst);
 }
 
+/*
+ * Rewrite an absolute-form request line in place to origin-form, for
+ * origins that do not take absolute-form: "GET http://h:80/p?q HTTP/1.1"
+ * becomes "GET /p?q HTTP/1.1". Always shrinks (the scheme and authority go,
+ * at most a '/' comes), so the buffer suffices.
+ */
+static void
+conn_origin_form(struct conn *c, const struct http_head *hh)
+{
+	size_t from = hh->target_off, to = hh->path_off;
+
+	if (hh->path_len == 0 || c->buf[hh->path_off] != '/')
+		c->buf[--to] = '/';	/* "http://h?q": the path is "/" */
+	memmove(c->buf + from, c->buf + to, c->len - to);
+	c->len -= to - from;
+	c->head_len -= to - from;
+}
+
+/*
+ * The explicit port: the first bytes must be an HTTP request, either
+ * CONNECT host:port (judged by that host and port; a tunnel follows) or an
+ * absolute-URI request (judged by the URI's host, which the parser has
+ * already checked against Host). Returns true when the connection moved on.
+ */
+static bool
+conn_parse_explicit(struct conn *c)
+{
+	struct http_head hh;
+
+	c->proto = PROTOCOL_HTTP;
+	switch (httphead_parse((const char *)c->buf, c->len, &hh)) {
+	case HTTPHEAD_OK:
+		break;
+	case HTTPHEAD_NEED_MORE:
+		return false;
+	case HTTPHEAD_INVALID:
+		conn_deny(c, hh.error != NULL ? hh.error : "invalid request",
+		    hh.status > 0 ? hh.status : 400);
+		return true;
+	case HTTPHEAD_NOT_HTTP:
+		conn_deny(c, "the explicit proxy port takes HTTP only", 400);
+		return true;
+	}
+	snprintf(c->method, sizeof(c->method), "%s", hh.method);
+	snprintf(c->host, sizeof(c->host), "%s", hh.host);
+	c->head_len = hh.head_len;
+	if (hh.is_connect) {
+		if (hh.port == 0) {
+			conn_deny(c, "CONNECT without a port", 400);
+			return true;
+		}
+		c->connect = true;
+		c->oport = hh.port;
+	} else if (hh.target_kind == HTTP_TARGET_ABSOLUTE) {
+		if (hh.https) {
+			/* We would send it in clear text: the client must
+			 * tunnel TLS with CONNECT instead. */
+			conn_deny(c, "an https absolute-URI needs CONNECT", 400);
+			return true;
+		}
+		c->oport = hh.port != 0 ? hh.port : 80;
+		conn_origin_form(c, &hh);
+	} else {
+		conn_deny(c, "the explicit proxy takes CONNECT or an "
+		    "absolute-URI request", 400);
+		return true;
+	}
+	conn_judge_host(c, hh.host, strlen(hh.host));
+	return true;
+}
+
+/*
+ * The tunnel's first bytes: a ClientHello must name the CONNECT host
+ * (else a client could CONNECT to an allowed front and ask it for another
+ * name); anything that is not TLS is relayed as it is, since the host and
+ * port were judged already. Returns true when the connection moved on.
+ */
+static bool
+conn_tunnel_parse(struct conn *c)
+{
+	struct tls_hello h;
+	struct canon_out co;
+	size_t need = 0;
+
+	switch (tlshello_parse(c->buf, c->len, &h, &need)) {
+	case TLSHELLO_OK:
+		c->proto = PROTOCOL_TLS;
+		if (h.has_sni) {
+			c->has_sni = true;
+			memcpy(c->sni, h.sni, h.sni_len);
+			c->sni[h.sni_len] = '\0';
+			c->sni_len = h.sni_len;
+			if (canon_host(c->sni, c->sni_len, &co) != CANON_NAME ||
+			    strcmp(co.name, c->name) != 0) {
+				conn_deny(c, "SNI does not match CONNECT host", 0);
+				return true;
+			}
+		}
+		break;
+	case TLSHELLO_NEED_MORE:
+		c->proto = PROTOCOL_TLS;
+		if (need > CONN_FIRST_MAX) {
+			conn_deny(c, "ClientHello too large", 0);
+			return true;
+		}
+		return false;
+	case TLSHELLO_INVALID:
+		c->proto = PROTOCOL_TLS;
+		conn_deny(c, h.error != NULL ? h.error : "invalid ClientHello", 0);
+		return true;
+	case TLSHELLO_NOT_TLS:
+		break;
+	}
+	conn_timer_clear(c);
+	(void)loop_del(c->set->p->loop, c->cfd);
+	(void)loop_del(c->set->p->loop, c->sfd);
+	conn_relay_start(c, c->buf, c->len);
+	return true;
+}
+
 /* Look at what arrived so far. Returns true when the connection moved on. */
 static bool
 conn_parse(struct conn *c)
@@ -534,6 +683,8 @@ conn_parse(struct conn *c)
 	struct http_head hh;
 	size_t need = 0;
 
+	if (c->explicit)
+		return conn_parse_explicit(c);
 	switch (tlshello_parse(c->buf, c->len, &h, &need)) {
 	case TLSHELLO_OK:
 		c->proto = PROTOCOL_TLS;
@@ -624,7 +775,8 @@ conn_read_cb(struct loop *l, int fd, uint32_t events, void *arg)
 			c->len += (size_t)n;
 			/* Parsing is stateless and cheap: judge as soon as
 			 * the bytes suffice, however they were split. */
-			if (conn_parse(c))
+			if (c->state == CONN_TUNNEL ? conn_tunnel_parse(c) :
+			    conn_parse(c))
 				return;
 			continue;
 		}
@@ -648,6 +800,58 @@ conn_handshake_timeout(struct loop *l, void *arg)
 	(void)l;
 	c->timer = NULL;
 	conn_deny(c, "handshake timeout", 408);
+}
+
+/*
+ * The server spoke before the client: a server-first protocol (SSH, SMTP)
+ * when the client has sent nothing, which is relayed; with part of a
+ * ClientHello pending, the SNI check could not finish, so refuse.
+ */
+static void
+conn_tunnel_server_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)events;
+	if (c->len != 0) {
+		conn_deny(c, "the server spoke before the tunnel's ClientHello "
+		    "was complete", 0);
+		return;
+	}
+	conn_timer_clear(c);
+	(void)loop_del(l, c->cfd);
+	(void)loop_del(l, c->sfd);
+	conn_relay_start(c, NULL, 0);
+}
+
+/* CONNECT is dialled: answer 200, then watch the tunnel's first bytes. */
+static void
+conn_tunnel_open(struct conn *c)
+{
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	struct proxy *p = c->set->p;
+
+	/* A fresh socket's buffer takes this at once. */
+	if (send(c->cfd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)(sizeof(ok) - 1)) {
+		conn_deny(c, "cannot answer CONNECT", 0);
+		return;
+	}
+	conn_set_state(c, CONN_TUNNEL);
+	/* Bytes the client sent after the CONNECT head are the tunnel's. */
+	c->len -= c->head_len;
+	memmove(c->buf, c->buf + c->head_len, c->len);
+	c->head_len = 0;
+	if (loop_add(p->loop, c->cfd, EPOLLIN, conn_read_cb, c) == -1 ||
+	    loop_add(p->loop, c->sfd, EPOLLIN, conn_tunnel_server_cb, c) == -1 ||
+	    (c->timer = loop_timer_add(p->loop, p->conf->proxy_handshake_ms,
+	    conn_handshake_timeout, c)) == NULL) {
+		conn_deny(c, "out of resources", 0);
+		return;
+	}
+	if (c->len > 0)
+		(void)conn_tunnel_parse(c);
 }
 
 static struct task_count *
@@ -724,7 +928,7 @@ conn_original_dst(int fd, int family, struct ag_addr *a, uint16_t *port)
 }
 
 static void
-conn_start(struct conn_set *s, int fd, int family)
+conn_start(struct conn_set *s, int fd, int family, bool explicit)
 {
 	struct proxy *p = s->p;
 	struct conn *c;
@@ -745,6 +949,7 @@ conn_start(struct conn_set *s, int fd, int family)
 	c->sfd = -1;
 	c->mismatch = -1;
 	c->state = CONN_HELLO;
+	c->explicit = explicit;
 	clock_gettime(CLOCK_REALTIME, &c->start);
 	c->next = s->conns;
 	if (s->conns != NULL)
@@ -758,7 +963,9 @@ conn_start(struct conn_set *s, int fd, int family)
 		c->sport = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)&ss)->sin_port);
-	if (conn_original_dst(fd, family, &c->odst, &c->oport) == -1) {
+	/* An explicit client names its destination in the request. */
+	if (!explicit &&
+	    conn_original_dst(fd, family, &c->odst, &c->oport) == -1) {
 		conn_deny(c, "no original destination (not redirected)", 0);
 		return;
 	}
@@ -806,22 +1013,36 @@ conn_start(struct conn_set *s, int fd, int family)
 static void
 conn_accept(void *arg, int fd, int family)
 {
-	conn_start(arg, fd, family);
+	conn_start(arg, fd, family, false);
+}
+
+static void
+conn_accept_explicit(void *arg, int fd, int family)
+{
+	conn_start(arg, fd, family, true);
 }
 
 struct conn_set *
-conn_set_open(struct proxy *p, uint16_t port)
+conn_set_open(struct proxy *p, uint16_t port, uint16_t explicit_port)
 {
 	struct conn_set *s;
+	int saved;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->p = p;
-	if ((s->listener = listener_open(p->loop, port, conn_accept, s)) == NULL) {
-		free(s);
-		return NULL;
-	}
+	if ((s->listener = listener_open(p->loop, port, conn_accept, s)) == NULL)
+		goto fail;
+	if (explicit_port != 0 && (s->xlistener = listener_open(p->loop,
+	    explicit_port, conn_accept_explicit, s)) == NULL)
+		goto fail;
 	return s;
+fail:
+	saved = errno;
+	listener_close(s->listener);
+	free(s);
+	errno = saved;
+	return NULL;
 }
 
 void
@@ -829,6 +1050,8 @@ conn_set_stop(struct conn_set *s)
 {
 	listener_close(s->listener);
 	s->listener = NULL;
+	listener_close(s->xlistener);
+	s->xlistener = NULL;
 	while (s->conns != NULL) {
 		if (s->conns->state == CONN_RELAYING)
 			relay_stop(s->conns->relay);

@@ -1,6 +1,7 @@
 /*
- * The transparent listener and its connections: each accepted connection
- * is judged from its first bytes (TLS ClientHello SNI or HTTP Host) by its
+ * The transparent and explicit-proxy listeners and their connections: each
+ * accepted connection is judged from its first bytes (TLS ClientHello SNI or
+ * HTTP Host; CONNECT or absolute-URI host on the explicit port) by its
  * task's policy, then dialled to an address the gateway resolved itself
  * and relayed. One egress event per connection.
  */
@@ -18,10 +19,13 @@ struct conn_set;
 #define CONN_FIRST_MAX	(72 * 1024)
 
 /*
- * Bind the transparent listener on `port` for IPv4 (0.0.0.0) and IPv6 (::,
- * V6ONLY) and watch it on p's loop. Returns the set, or NULL with errno.
+ * Bind the transparent listener on `port` and, unless explicit_port is 0,
+ * the explicit proxy listener (HTTP CONNECT and absolute-URI requests) on
+ * explicit_port, each for IPv4 (0.0.0.0) and IPv6 (::, V6ONLY), and watch
+ * them on p's loop. Returns the set, or NULL with errno.
  */
-struct conn_set *conn_set_open(struct proxy *p, uint16_t port);
+struct conn_set *conn_set_open(struct proxy *p, uint16_t port,
+    uint16_t explicit_port);
 /* Stop listening and end every connection (each writes its event). */
 void conn_set_stop(struct conn_set *s);
 /* conn_set_stop, then free. */

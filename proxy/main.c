@@ -1,7 +1,8 @@
 /*
- * agentgate-proxy: the transparent TLS-SNI/HTTP proxy and DNS forwarder of
- * the gateway. main() reads the settings, binds, drops privileges and runs
- * the loop; signals arrive through a signalfd on the same loop.
+ * agentgate-proxy: the transparent and explicit TLS-SNI/HTTP proxy and DNS
+ * forwarder of the gateway. main() reads the settings, binds, drops
+ * privileges and runs the loop; signals arrive through a signalfd on the
+ * same loop.
  */
 #include "config.h"
 
@@ -317,8 +318,9 @@ main(int argc, char **argv)
 	if ((m.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
 	    loop_add(l, m.sigfd, EPOLLIN, signal_cb, &m) == -1)
 		fatal("signalfd");
-	if ((m.tcp = conn_set_open(&p, conf.proxy_port)) == NULL)
-		fatal("transparent listener");
+	if ((m.tcp = conn_set_open(&p, conf.proxy_port,
+	    conf.proxy_explicit_port)) == NULL)
+		fatal("proxy listeners");
 	p.tcp = m.tcp;
 #ifdef PROXY_HAVE_DNSFWD
 	if ((dns = dnsfwd_open(&p)) == NULL)
@@ -330,7 +332,8 @@ main(int argc, char **argv)
 	drop_privileges(conf.proxy_user);
 
 	emit_daemon(&p, EVENT_DAEMON_STARTED, NULL);
-	log_info("listening on port %u (transparent)", conf.proxy_port);
+	log_info("listening on port %u (transparent) and %u (explicit)",
+	    conf.proxy_port, conf.proxy_explicit_port);
 	if (loop_run(l) == -1)
 		log_warn("loop");
 

@@ -20,3 +20,6 @@ EXTRA_DIST += tests/launcher/run.test.sh
 # agentgate-nfq: UDP/ICMP judged by the queue, fail closed (docs/nfq.md).
 INTEGRATION_TESTS += tests/nfq/nfq.test.sh
 EXTRA_DIST += tests/nfq/nfq.test.sh
+# agentgate-proxy's explicit listener: CONNECT and absolute-URI (docs/proxy.md).
+INTEGRATION_TESTS += tests/proxy/explicit.test.sh
+EXTRA_DIST += tests/proxy/explicit.test.sh
