@@ -29,11 +29,7 @@
 #include "resolve.h"
 #include "telemetry.h"
 
-/* The DNS forwarder is built in once proxy/local.mk lists its source
- * (PROXY_HAVE_DNSFWD is set there). */
-#ifdef PROXY_HAVE_DNSFWD
 #include "dnsfwd.h"
-#endif
 
 static void
 usage(FILE *f)
@@ -236,9 +232,7 @@ main(int argc, char **argv)
 	struct geoip *geo = NULL;
 	sigset_t mask;
 	char reason[64];
-#ifdef PROXY_HAVE_DNSFWD
 	struct dnsfwd *dns;
-#endif
 
 	while ((ch = getopt_long(argc, argv, "c:fnvh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -322,13 +316,9 @@ main(int argc, char **argv)
 	    conf.proxy_explicit_port)) == NULL)
 		fatal("proxy listeners");
 	p.tcp = m.tcp;
-#ifdef PROXY_HAVE_DNSFWD
 	if ((dns = dnsfwd_open(&p)) == NULL)
 		fatal("DNS forwarder");
 	p.dns = dns;
-#else
-	log_warnx("this build has no DNS forwarder");
-#endif
 	drop_privileges(conf.proxy_user);
 
 	emit_daemon(&p, EVENT_DAEMON_STARTED, NULL);
@@ -338,9 +328,7 @@ main(int argc, char **argv)
 		log_warn("loop");
 
 	conn_set_free(m.tcp);
-#ifdef PROXY_HAVE_DNSFWD
 	dnsfwd_close(dns);
-#endif
 	snprintf(reason, sizeof(reason), "%s", m.stop_signal != 0 ?
 	    strsignal(m.stop_signal) : "loop failed");
 	emit_daemon(&p, EVENT_DAEMON_STOPPED, reason);

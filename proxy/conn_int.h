@@ -1,0 +1,109 @@
+/*
+ * The inside of a proxy connection, shared by conn.c (accept, first bytes,
+ * judging, tunnels, teardown) and conn_dial.c (resolving, dialling the
+ * usable answers, starting and ending the relay). Not for other objects:
+ * they use conn.h.
+ */
+#ifndef AG_CONN_INT_H
+#define AG_CONN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "canon.h"
+#include "conn.h"
+#include "event.h"
+#include "httphead.h"
+#include "policy.h"
+#include "registry.h"
+#include "resolve.h"
+#include "tlshello.h"
+
+/* SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST
+ * (linux/netfilter_ipv6/ip6_tables.h) are both 80; the kernel headers
+ * clash with netinet/in.h, so the value is spelled here. */
+#define CONN_SO_ORIGINAL_DST	80
+
+enum conn_state {
+	CONN_HELLO = 0,		/* reading the first bytes, handshake timer running */
+	CONN_RESOLVING,		/* the name is allowed; waiting for our resolver */
+	CONN_CONNECTING,	/* a non-blocking connect to cand[next - 1] is pending */
+	CONN_TUNNEL,		/* CONNECT answered 200; reading the tunnel's first
+				 * bytes so that a ClientHello's SNI is checked */
+	CONN_RELAYING,		/* the relay owns both sockets until it ends */
+	CONN_DONE,		/* the event is written; only freeing is left */
+};
+
+/* Connections per task, for proxy-max-conns-per-task. */
+struct task_count {
+	char			 id[REG_ID_MAX + 1];
+	uint32_t		 n;
+	struct task_count	*next;
+};
+
+struct conn_set {
+	struct proxy		*p;
+	struct listener		*listener;	/* NULL once stopped */
+	struct listener		*xlistener;	/* explicit proxy; NULL: none */
+	struct conn		*conns;
+	size_t			 n;
+	struct task_count	*tasks;
+};
+
+struct conn {
+	struct conn_set		*set;
+	struct conn		*prev, *next;
+	enum conn_state		 state;
+	int			 cfd, sfd;
+	struct ag_addr		 src, odst, dialled;
+	uint16_t		 sport, oport;
+	struct timespec		 start;
+	struct loop_timer	*timer;		/* handshake or connect deadline */
+	struct resolver_req	*req;
+	struct relay		*relay;
+	struct task_count	*tc;		/* NULL: no task */
+	char			 task_id[REG_ID_MAX + 1];
+	char			*trace_id;
+	struct policy		*pol;		/* one reference */
+	struct policy_verdict	 verdict;
+	bool			 judged;
+	bool			 explicit;	/* came to the explicit proxy port */
+	bool			 connect;	/* explicit: a CONNECT tunnel */
+	/* The first bytes and what they said. */
+	uint8_t			*buf;
+	size_t			 len, cap;
+	enum event_protocol	 proto;
+	char			 sni[TLSHELLO_SNI_MAX + 1];
+	size_t			 sni_len;
+	bool			 has_sni;
+	char			 host[HTTPHEAD_HOST_MAX + 1];
+	char			 method[HTTPHEAD_METHOD_MAX + 1];
+	size_t			 head_len;	/* HTTP: bytes of the first head */
+	char			 name[CANON_NAME_MAX + 1];	/* "" if none */
+	/* Where it may go. */
+	struct ag_addr		 cand[RESOLVE_ANSWERS_MAX];
+	size_t			 ncand, next_cand;
+	int			 mismatch;	/* -1 unknown, 0, 1 */
+	int			 connect_err;
+};
+
+/* conn.c */
+void	conn_set_state(struct conn *c, enum conn_state to);
+void	conn_timer_clear(struct conn *c);
+void	conn_event_fill(struct conn *c, struct ag_event *ev);
+/* Refuse: an HTTP client gets a response naming the reason (http_status
+ * > 0), then the connection's one event is written and it is freed. */
+void	conn_deny(struct conn *c, const char *reason, int http_status);
+void	conn_free(struct conn *c);
+/* CONNECT answered: read the tunnel's first bytes (SNI check). */
+void	conn_tunnel_open(struct conn *c);
+
+/* conn_dial.c */
+/* Judged allow (or an address): resolve the name, or dial the literal. */
+void	conn_decide(struct conn *c, const struct ag_addr *literal);
+/* Hand both sockets to a relay, `first` bytes sent upstream first. */
+void	conn_relay_start(struct conn *c, const uint8_t *first, size_t len);
+
+#endif
