@@ -1,6 +1,6 @@
 /*
- * The proxy context: the task registry snapshot and its inotify watch, a
- * cache of compiled policies by name or file, the gateway's own addresses,
+ * The proxy context: the task registry snapshot and its inotify watch, the
+ * policies tasks name (rules/policycache.h), the gateway's own addresses,
  * and the small judging helpers the TCP side and the DNS forwarder share.
  */
 #include "config.h"
@@ -20,115 +20,17 @@
 #include "proxy.h"
 #include "telemetry.h"
 
-struct proxy_policy {
-	char			*key;		/* policy name, or absolute path */
-	bool			 is_file;
-	struct policy		*pol;		/* NULL: never loaded */
-	uint64_t		 retry_ms;	/* no new load attempt before */
-	struct proxy_policy	*next;
-};
-
-/* A policy that never loaded is tried again on a connection at most this
- * often, so a task with a missing file cannot flood the log and telemetry
- * with policy-rejected. SIGHUP retries at once. */
-#define PROXY_POLICY_RETRY_MS	5000
-
-/* What a failed load reports: the first problem goes into the event. */
-struct proxy_load_err {
-	const char	*key;
-	char		 file[PATH_MAX];
-	unsigned	 line;
-	char		 msg[256];
-	unsigned	 count;
-};
-
+/* The policy cache's events go out as the proxy's. */
 static void
-proxy_policy_err(void *arg, const char *file, unsigned line, unsigned col,
-    const char *msg)
+proxy_policy_event(void *arg, const struct ag_event *ev)
 {
-	struct proxy_load_err *e = arg;
-
-	log_warnx("policy %s: %s:%u:%u: %s", e->key, file, line, col, msg);
-	if (e->count++ == 0) {
-		snprintf(e->file, sizeof(e->file), "%s", file);
-		e->line = line;
-		snprintf(e->msg, sizeof(e->msg), "%s", msg);
-	}
+	proxy_emit(arg, ev);
 }
 
-/* (Re)load one cache entry. A failure keeps what was there. */
-static int
-proxy_policy_load(struct proxy *p, struct proxy_policy *pp)
+static uint64_t
+proxy_now_ms(const struct proxy *p)
 {
-	struct proxy_load_err e;
-	struct ag_event ev;
-	struct policy *pol;
-	char path[PATH_MAX];
-
-	memset(&e, 0, sizeof(e));
-	e.key = pp->key;
-	if (pp->is_file) {
-		snprintf(path, sizeof(path), "%s", pp->key);
-	} else if (policy_path(p->conf->policy_dir, pp->key, path,
-	    sizeof(path)) == -1) {
-		log_warn("policy %s", pp->key);
-		return -1;
-	}
-	pol = policy_load_file(path, pp->is_file ? NULL : pp->key,
-	    proxy_policy_err, &e);
-	if (pol == NULL) {
-		if (e.count == 0)
-			log_warn("policy %s: %s", pp->key, path);
-		event_init(&ev, EVENT_POLICY_REJECTED);
-		ev.policy = pp->key;
-		ev.rule_file = e.count > 0 ? e.file : path;
-		if (e.count > 0)
-			ev.rule_line = e.line;
-		ev.reason = e.count > 0 ? e.msg : strerror(errno);
-		proxy_emit(p, &ev);
-		if (pp->pol != NULL)
-			log_warnx("policy %s: keeping the policy loaded before",
-			    pp->key);
-		return -1;
-	}
-	if (pp->pol != NULL)
-		policy_unref(pp->pol);
-	pp->pol = pol;
-	event_init(&ev, EVENT_POLICY_LOADED);
-	ev.policy = policy_name(pol);
-	ev.rule_file = path;
-	proxy_emit(p, &ev);
-	log_info("policy %s: %zu rules from %s", policy_name(pol),
-	    policy_rule_count(pol), path);
-	return 0;
-}
-
-/* The cache entry of a task's policy, created (and loaded) when missing. */
-static struct proxy_policy *
-proxy_policy_get(struct proxy *p, const struct reg_task *t)
-{
-	struct proxy_policy *pp;
-	const char *key = t->policy_file != NULL ? t->policy_file : t->policy;
-	bool is_file = t->policy_file != NULL;
-
-	if (key == NULL)
-		return NULL;
-	for (pp = p->policies; pp != NULL; pp = pp->next)
-		if (pp->is_file == is_file && strcmp(pp->key, key) == 0)
-			return pp;
-	if ((pp = calloc(1, sizeof(*pp))) == NULL)
-		return NULL;
-	if ((pp->key = strdup(key)) == NULL) {
-		free(pp);
-		return NULL;
-	}
-	pp->is_file = is_file;
-	pp->next = p->policies;
-	p->policies = pp;
-	if (p->loop != NULL)
-		pp->retry_ms = loop_now_ms(p->loop) + PROXY_POLICY_RETRY_MS;
-	(void)proxy_policy_load(p, pp);
-	return pp;
+	return p->loop != NULL ? loop_now_ms(p->loop) : 0;
 }
 
 static void
@@ -156,7 +58,6 @@ proxy_registry_load(struct proxy *p)
 {
 	struct registry *reg;
 	char dir[PATH_MAX];
-	size_t i;
 
 	if (proxy_tasks_dir(p, dir, sizeof(dir)) == -1)
 		return -1;
@@ -167,8 +68,7 @@ proxy_registry_load(struct proxy *p)
 	if (p->reg != NULL)
 		registry_unref(p->reg);
 	p->reg = reg;
-	for (i = 0; i < registry_count(reg); i++)
-		(void)proxy_policy_get(p, registry_task_at(reg, i));
+	policy_cache_prime(p->policies, reg, proxy_now_ms(p));
 	log_debug("registry: %zu tasks", registry_count(reg));
 	return 0;
 }
@@ -223,6 +123,9 @@ proxy_init(struct proxy *p, const struct ag_conf *c, struct loop *l,
 	p->resolver = res;
 	p->telemetry = t;
 	p->reg_watch = -1;
+	if ((p->policies = policy_cache_new(c->policy_dir, proxy_policy_event,
+	    p)) == NULL)
+		return -1;
 	proxy_self_load(p);
 	if (proxy_tasks_dir(p, dir, sizeof(dir)) == -1)
 		return -1;
@@ -244,21 +147,13 @@ proxy_init(struct proxy *p, const struct ag_conf *c, struct loop *l,
 void
 proxy_fini(struct proxy *p)
 {
-	struct proxy_policy *pp, *next;
-
 	if (p->reg_watch != -1) {
 		if (p->loop != NULL)
 			(void)loop_del(p->loop, p->reg_watch);
 		close(p->reg_watch);
 		p->reg_watch = -1;
 	}
-	for (pp = p->policies; pp != NULL; pp = next) {
-		next = pp->next;
-		if (pp->pol != NULL)
-			policy_unref(pp->pol);
-		free(pp->key);
-		free(pp);
-	}
+	policy_cache_free(p->policies);
 	p->policies = NULL;
 	if (p->reg != NULL)
 		registry_unref(p->reg);
@@ -270,7 +165,6 @@ proxy_task_for(struct proxy *p, const struct ag_addr *src,
     const struct reg_task **task, struct policy **pol)
 {
 	const struct reg_task *t;
-	struct proxy_policy *pp;
 
 	*task = NULL;
 	*pol = NULL;
@@ -279,30 +173,19 @@ proxy_task_for(struct proxy *p, const struct ag_addr *src,
 		return -1;
 	}
 	*task = t;
-	pp = proxy_policy_get(p, t);
-	if (pp != NULL && pp->pol == NULL && p->loop != NULL &&
-	    loop_now_ms(p->loop) >= pp->retry_ms) {
-		/* Perhaps fixed since. */
-		pp->retry_ms = loop_now_ms(p->loop) + PROXY_POLICY_RETRY_MS;
-		(void)proxy_policy_load(p, pp);
-	}
-	if (pp == NULL || pp->pol == NULL) {
+	if ((*pol = policy_cache_get(p->policies, t, proxy_now_ms(p))) == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	*pol = policy_ref(pp->pol);
 	return 0;
 }
 
 void
 proxy_reload(struct proxy *p)
 {
-	struct proxy_policy *pp;
-
 	proxy_self_load(p);
 	(void)proxy_registry_load(p);
-	for (pp = p->policies; pp != NULL; pp = pp->next)
-		(void)proxy_policy_load(p, pp);
+	policy_cache_reload(p->policies);
 }
 
 bool

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "event.h"
 #include "policy.h"
+#include "policycache.h"
 #include "registry.h"
 
 struct ag_conf;
@@ -21,7 +22,6 @@ struct loop;
 struct resolver;
 struct telemetry;
 struct geoip;
-struct proxy_policy;		/* a cache entry (proxy.c) */
 
 #define PROXY_SERVICE	"agentgate-proxy"
 #define PROXY_STREAM	"proxy"
@@ -41,7 +41,7 @@ struct proxy {
 	struct geoip		*geoip;		/* NULL: no enrichment */
 	struct registry		*reg;		/* current snapshot, one reference */
 	int			 reg_watch;	/* inotify fd, -1 if none */
-	struct proxy_policy	*policies;	/* cache: named and file policies */
+	struct policy_cache	*policies;	/* the policies tasks name */
 	struct ag_addr		 self[PROXY_SELF_MAX];	/* gateway's addresses */
 	size_t			 nself;
 	uint32_t		 nconns;	/* TCP connections open */

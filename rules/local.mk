@@ -5,5 +5,6 @@ rules_librules_a_SOURCES = \
 	rules/build.c rules/parse.c rules/load.c \
 	rules/nametable.c rules/nametable.h \
 	rules/addrtable.c rules/addrtable.h \
-	rules/portset.c rules/portset.h
+	rules/portset.c rules/portset.h \
+	rules/policycache.c rules/policycache.h
 RULES_LIBS = rules/librules.a $(AG_LIBS)

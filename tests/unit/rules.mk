@@ -12,3 +12,9 @@ TESTS += tests/unit/test_policy_match
 tests_unit_test_policy_match_SOURCES = tests/unit/test_policy_match.c
 tests_unit_test_policy_match_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_match_LDADD = $(RULES_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_policycache
+TESTS += tests/unit/test_policycache
+tests_unit_test_policycache_SOURCES = tests/unit/test_policycache.c
+tests_unit_test_policycache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policycache_LDADD = $(RULES_LIBS) $(UNIT_LIBS)
