@@ -57,12 +57,6 @@ usage(FILE *out)
 	    "2 usage error.\n");
 }
 
-static void
-print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
-{
-	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -122,12 +116,7 @@ main(int argc, char **argv)
 
 	if (conf_init(&conf) == -1)
 		fatal("settings");
-	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&
-	    (errno != ENOENT || config_given)) {
-		if (errno == EINVAL)
-			fprintf(stderr, "agentgatectl: %s: invalid settings, nothing applied\n", config);
-		else
-			fprintf(stderr, "agentgatectl: %s: %s\n", config, strerror(errno));
+	if (conf_read(&conf, config, config_given) == -1) {
 		status = CTL_EXIT_FAIL;
 		goto out;
 	}

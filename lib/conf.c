@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "log.h"
 #include "units.h"
 
 #ifndef AG_SYSCONFDIR
@@ -655,6 +656,26 @@ out:
 	if (rc == -1)
 		errno = saved;
 	return rc;
+}
+
+static void
+conf_log_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+	log_warnx("%s:%u: %s", file, line, msg);
+}
+
+int
+conf_read(struct ag_conf *c, const char *path, bool required)
+{
+	if (conf_load(c, path, conf_log_error, NULL) == 0)
+		return 0;
+	if (errno == ENOENT && !required)
+		return 0;
+	if (errno == EINVAL)
+		log_warnx("%s: invalid settings, nothing applied", path);
+	else
+		log_warn("%s", path);
+	return -1;
 }
 
 void

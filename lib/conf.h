@@ -79,6 +79,14 @@ int conf_init(struct ag_conf *c);
  */
 int conf_load(struct ag_conf *c, const char *path, conf_error_fn err, void *arg);
 
+/*
+ * What every program does at start: conf_load() with each problem logged as
+ * "file:line: message" (log_warnx, so under the program's tag). A missing
+ * file is fine unless `required` (the user named it with --config). Returns
+ * 0, or -1 after logging why (nothing of a broken file is applied).
+ */
+int conf_read(struct ag_conf *c, const char *path, bool required);
+
 /* Replace one folder setting (command-line flags win over the file). */
 int conf_set_path(char **slot, const char *value);
 

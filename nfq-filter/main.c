@@ -39,13 +39,6 @@ usage(FILE *f)
 	    "[--no-reject]\n");
 }
 
-static void
-print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
-{
-	(void)arg;
-	log_warnx("%s:%u: %s", file, line, msg);
-}
-
 /* "N" or "N-M", 0..65535, N <= M, at most NFQ_QUEUES_MAX queues. */
 static int
 parse_queues(const char *s, uint16_t *first, uint16_t *last)
@@ -161,12 +154,8 @@ main(int argc, char **argv)
 	    0);
 	if (conf_init(&conf) == -1)
 		fatal("settings");
-	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&
-	    (errno != ENOENT || config_given)) {
-		if (errno == EINVAL)
-			fatalx("%s: invalid settings", config);
-		fatal("%s", config);
-	}
+	if (conf_read(&conf, config, config_given) == -1)
+		exit(1);
 	first = conf.nfq_queue_first;
 	last = conf.nfq_queue_last;
 	if (queues != NULL && parse_queues(queues, &first, &last) == -1)

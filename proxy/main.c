@@ -49,13 +49,6 @@ usage(FILE *f)
 }
 
 static void
-print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
-}
-
-static void
 print_policy_error(void *arg, const char *file, unsigned line, unsigned col,
     const char *msg)
 {
@@ -264,12 +257,8 @@ main(int argc, char **argv)
 	    0);
 	if (conf_init(&conf) == -1)
 		fatal("settings");
-	if (conf_load(&conf, config, print_conf_error, NULL) == -1 &&
-	    (errno != ENOENT || config_given)) {
-		if (errno == EINVAL)
-			fatalx("%s: invalid settings", config);
-		fatal("%s", config);
-	}
+	if (conf_read(&conf, config, config_given) == -1)
+		exit(1);
 	if (check) {
 		ch = check_only(&conf);
 		conf_free(&conf);

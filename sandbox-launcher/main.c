@@ -80,13 +80,6 @@ usage(FILE *f)
 }
 
 static void
-print_conf_error(void *arg, const char *file, unsigned line, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "agentgate-run: %s:%u: %s\n", file, line, msg);
-}
-
-static void
 print_policy_error(void *arg, const char *file, unsigned line, unsigned col,
     const char *msg)
 {
@@ -670,12 +663,8 @@ main(int argc, char *argv[])
 	if (conf_init(&r.conf) == -1)
 		fatal("settings");
 	conf_ready = true;
-	if (conf_load(&r.conf, config, print_conf_error, NULL) == -1 &&
-	    (errno != ENOENT || config_given)) {
-		fprintf(stderr, "agentgate-run: %s: %s\n", config,
-		    errno == EINVAL ? "invalid settings" : strerror(errno));
+	if (conf_read(&r.conf, config, config_given) == -1)
 		goto out;
-	}
 
 	if (task != NULL) {
 		if (!registry_id_valid(task)) {

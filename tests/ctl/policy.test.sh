@@ -46,7 +46,7 @@ POL
 mkdir "$tmp/policies"
 cp "$tmp/good.rules" "$tmp/more.rules" "$tmp/policies/"
 
-echo "1..24"
+echo "1..27"
 expect "check: valid file" 0 'good.rules: ok, policy .good., 6 rules' "$ctl" policy check "$tmp/good.rules"
 expect "check: shipped example is valid" 0 'ok' "$ctl" policy check "$src/examples/policies/ci.rules"
 expect "check: invalid file exits 1" 1 'invalid' "$ctl" policy check "$tmp/bad.rules"
@@ -71,4 +71,9 @@ expect "explain: rule from an included file, IDN name" 0 "more.rules:1: allow bÃ
 expect "explain: invalid name is denied" 0 "verdict: deny \(invalid" "$ctl" policy explain "$tmp/good.rules" 'git%hub.com'
 expect "explain: bad port is a usage error" 2 "bad target" "$ctl" policy explain "$tmp/good.rules" github.com:0
 expect "--help documents explain" 0 "policy explain FILE\|NAME TARGET" "$ctl" policy --help
+printf 'log-dir relative\nbogus 1\n' >"$tmp/bad.conf"
+expect "settings: every error as file:line, nothing applied" 1 "bad.conf:2: unknown setting 'bogus'" "$ctl" --config "$tmp/bad.conf" policy check "$tmp/good.rules"
+expect "settings: a --config file that is missing is an error" 1 "missing.conf" "$ctl" --config "$tmp/missing.conf" policy check "$tmp/good.rules"
+printf 'policy-dir %s\n' "$tmp/policies" >"$tmp/good.conf"
+expect "settings: policy-dir from the file finds a named policy" 0 "good: ok" "$ctl" --config "$tmp/good.conf" policy check good
 [ "$fails" -eq 0 ]
