@@ -36,3 +36,6 @@ bench_parsers_LDADD = $(AG_LIBS)
 bench-parsers: bench/parsers
 	./bench/parsers
 .PHONY: bench-parsers
+include bench/proxy.mk
+include bench/launch.mk
+include bench/nfq.mk

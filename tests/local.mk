@@ -16,3 +16,7 @@ include tests/unit/registry.mk
 include tests/unit/proxy.mk
 include tests/unit/launcher.mk
 include tests/unit/nfq.mk
+include tests/integration-proxy.mk
+include tests/integration-launcher.mk
+include tests/integration-nfq.mk
+include tests/integration-approvals.mk

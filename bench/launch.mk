@@ -1,0 +1,1 @@
+# bench/launch: see docs/performance.md. Filled in by its own change.

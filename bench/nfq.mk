@@ -1,0 +1,1 @@
+# bench/nfq: see docs/performance.md. Filled in by its own change.

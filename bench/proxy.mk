@@ -1,0 +1,1 @@
+# bench/proxy: see docs/performance.md. Filled in by its own change.

@@ -1,0 +1,1 @@
+# Integration tests for approvals (TAP shell scripts in the test world, need root).

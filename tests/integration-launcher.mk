@@ -1,0 +1,1 @@
+# Integration tests for launcher (TAP shell scripts in the test world, need root).

@@ -1,0 +1,1 @@
+# Integration tests for proxy (TAP shell scripts in the test world, need root).
