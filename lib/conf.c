@@ -282,6 +282,22 @@ bad:
 	return -1;
 }
 
+/* nfq-mode proxy | packet-only: whether sandbox TCP is redirected to the
+ * proxy or judged packet by packet by agentgate-nfq. */
+static int
+set_nfq_mode(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	if (strcmp(w[1], "proxy") == 0) {
+		c->nfq_packet_only = false;
+	} else if (strcmp(w[1], "packet-only") == 0) {
+		c->nfq_packet_only = true;
+	} else {
+		conf_error(x, "nfq-mode takes 'proxy' or 'packet-only'");
+		return -1;
+	}
+	return 0;
+}
+
 /* nfq enable | disable: whether agentgate-nfq judges what the proxy does
  * not take; disabled, that traffic is dropped. */
 static int
@@ -291,6 +307,7 @@ set_nfq(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
 		c->nfq_enable = true;
 	} else if (strcmp(w[1], "disable") == 0) {
 		c->nfq_enable = false;
+	c->nfq_packet_only = false;
 	} else {
 		conf_error(x, "nfq takes 'enable' or 'disable'");
 		return -1;
@@ -437,6 +454,7 @@ static const struct conf_key {
 	{ "geoip-country",		1, 1, set_geoip_country },
 	{ "log-dir",			1, 1, set_log_dir },
 	{ "nfq",			1, 1, set_nfq },
+	{ "nfq-mode",			1, 1, set_nfq_mode },
 	{ "nfq-queues",			1, 1, set_nfq_queues },
 	{ "policy-dir",			1, 1, set_policy_dir },
 	{ "proxy-explicit-port",	1, 1, set_proxy_explicit_port },

@@ -52,6 +52,9 @@ struct ag_conf {
 	uint16_t		 nfq_queue_first; /* NFQUEUE numbers, first..last */
 	uint16_t		 nfq_queue_last;
 	bool			 nfq_enable;	/* false: other traffic is dropped */
+	/* nfq-mode packet-only: sandbox TCP goes to the queue, not to the
+	 * proxy (docs/nfq.md); false: the proxy mode. */
+	bool			 nfq_packet_only;
 
 	/* Proxy and DNS forwarder (agentgate-proxy). */
 	struct conf_upstream	 dns_upstream[CONF_DNS_UPSTREAM_MAX];

@@ -164,6 +164,7 @@ test_defaults(void **state)
 	assert_int_equal(c.nfq_queue_first, 0);
 	assert_int_equal(c.nfq_queue_last, 0);
 	assert_false(c.nfq_enable);
+	assert_false(c.nfq_packet_only);
 	conf_free(&c);
 }
 
@@ -188,6 +189,7 @@ test_load_good(void **state)
 	    "dns-port 1\n"
 	    "nfq-queues 4-7\n"
 	    "nfq enable\n"
+	    "nfq-mode packet-only\n"
 	    "geoip-asn /srv/geo/asn.mmdb";	/* no final newline */
 	struct errs e = { .count = 0 };
 	struct ag_conf c;
@@ -221,6 +223,7 @@ test_load_good(void **state)
 	assert_int_equal(c.nfq_queue_first, 4);
 	assert_int_equal(c.nfq_queue_last, 7);
 	assert_true(c.nfq_enable);
+	assert_true(c.nfq_packet_only);
 	conf_free(&c);
 	unlink(path);
 	free(path);
@@ -230,17 +233,20 @@ test_load_good(void **state)
 static void
 test_load_one_queue(void **state)
 {
-	static const char body[] = "nfq-queues 12\nnfq disable\n";
+	static const char body[] = "nfq-queues 12\nnfq disable\n"
+	    "nfq-mode proxy\n";
 	struct errs e = { .count = 0 };
 	struct ag_conf c;
 	char *path = write_conf(body, sizeof(body) - 1);
 
 	assert_int_equal(conf_init(&c), 0);
 	c.nfq_enable = true;
+	c.nfq_packet_only = true;
 	assert_int_equal(conf_load(&c, path, collect, &e), 0);
 	assert_int_equal(c.nfq_queue_first, 12);
 	assert_int_equal(c.nfq_queue_last, 12);
 	assert_false(c.nfq_enable);
+	assert_false(c.nfq_packet_only);
 	conf_free(&c);
 	unlink(path);
 	free(path);
@@ -268,7 +274,8 @@ test_load_gateway_errors(void **state)
 	    "nfq-queues 65536\n"
 	    "nfq-queues 1-2-3\n"
 	    "nfq on\n"
-	    "nfq\n";
+	    "nfq\n"
+	    "nfq-mode packet\n";
 	static const char want[] =
 	    "1: bad IPv4 prefix 'fd00::/8' (ADDRESS/LENGTH, length 1 to 32, no host bits)\n"
 	    "2: bad IPv6 prefix '10.0.0.0/8' (ADDRESS/LENGTH, length 1 to 128, no host bits)\n"
@@ -287,7 +294,8 @@ test_load_gateway_errors(void **state)
 	    "15: bad queues '65536' (N or N-M, 0 to 65535, N <= M)\n"
 	    "16: bad queues '1-2-3' (N or N-M, 0 to 65535, N <= M)\n"
 	    "17: nfq takes 'enable' or 'disable'\n"
-	    "18: nfq takes 1 value\n";
+	    "18: nfq takes 1 value\n"
+	    "19: nfq-mode takes 'proxy' or 'packet-only'\n";
 	struct errs e = { .count = 0 };
 	struct ag_conf c;
 	char *path = write_conf(body, sizeof(body) - 1);
