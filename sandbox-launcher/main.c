@@ -62,9 +62,27 @@ struct run {
 	bool			 link_made;
 	struct sandbox		 sb;
 	bool			 sb_started;
+	bool			 init_gone;	/* the sandbox's init is reaped */
 	struct timespec		 started;	/* CLOCK_REALTIME, for event.start */
 	struct timespec		 started_mono;	/* for event.duration */
+	struct timespec		 t0;		/* AGENTGATE_RUN_TIMES: launch */
+	bool			 times;
 };
+
+/* AGENTGATE_RUN_TIMES=1: the time since start of each step, on stderr, to
+ * see where a launch spends its time (docs/performance.md, "Launcher"). */
+static void
+stamp(const struct run *r, const char *step)
+{
+	struct timespec now;
+
+	if (!r->times)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(stderr, "agentgate-run: %8.3f ms %s\n",
+	    (double)(now.tv_sec - r->t0.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - r->t0.tv_nsec) / 1e6, step);
+}
 
 static void
 usage(FILE *f)
@@ -427,7 +445,13 @@ teardown(struct run *r)
 {
 	if (r->sb_started)
 		sandbox_close(&r->sb);
-	if (r->link_made && link_remove(r->ifname) == -1)
+	/*
+	 * With its init gone and our handle closed, nothing holds the
+	 * sandbox's network namespace: the kernel frees it, and the veth
+	 * pair with it, in the background. Deleting the link here would make
+	 * the launcher wait out the kernel's RCU grace periods (about 20 ms).
+	 */
+	if (r->link_made && !r->init_gone && link_remove(r->ifname) == -1)
 		log_warn("delete link %s", r->ifname);
 	if (r->registered && registry_task_remove(r->tasks_dir, r->id) == -1)
 		log_warn("unregister task %s", r->id);
@@ -460,8 +484,10 @@ sandbox_wait(struct run *r, const sigset_t *set)
 		deadline.tv_nsec -= 1000000000L;
 	}
 	for (;;) {
-		if (waitpid(r->sb.pid, &status, WNOHANG) == r->sb.pid)
+		if (waitpid(r->sb.pid, &status, WNOHANG) == r->sb.pid) {
+			r->init_gone = true;
 			break;
+		}
 		if (timed) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			left.tv_sec = deadline.tv_sec - now.tv_sec;
@@ -475,7 +501,8 @@ sandbox_wait(struct run *r, const sigset_t *set)
 				    "after %llu ms\n", r->id,
 				    (unsigned long long)r->timeout_ms);
 				kill(r->sb.pid, SIGKILL);
-				waitpid(r->sb.pid, &status, 0);
+				if (waitpid(r->sb.pid, &status, 0) == r->sb.pid)
+					r->init_gone = true;
 				return SANDBOX_EXIT_TIMEOUT;
 			}
 			sig = sigtimedwait(set, &si, &left);
@@ -577,6 +604,8 @@ main(int argc, char *argv[])
 
 	log_init("agentgate-run", LOG_LEVEL_WARN, 0);
 	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	r.times = getenv("AGENTGATE_RUN_TIMES") != NULL;
 	text = calloc(1, POLICY_TEXT_MAX);
 	sets = calloc((size_t)argc, sizeof(*sets));
 	if (text == NULL || sets == NULL)
@@ -688,13 +717,17 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	stamp(&r, "settings read");
 	if (gateway_check() == -1)
 		goto out;
+	stamp(&r, "gateway checked");
 	if (r.policy != NULL ? named_policy_check(&r) == -1 :
 	    inline_policy_write(&r, text) == -1)
 		goto out;
+	stamp(&r, "policy checked");
 	if (task_register(&r) == -1 || sandbox_files(&r) == -1)
 		goto out;
+	stamp(&r, "task registered");
 
 	r.sb.id = r.id;
 	r.sb.argv = r.argv;
@@ -709,19 +742,30 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	r.sb_started = true;
-	if (net_setup(&r) == -1 || task_started(&r) == -1 ||
-	    sandbox_go(&r.sb) == -1) {
+	stamp(&r, "sandbox cloned");
+	if (net_setup(&r) == -1)
+		goto kill;
+	stamp(&r, "network set up");
+	if (task_started(&r) == -1)
+		goto kill;
+	stamp(&r, "task-started written");
+	if (sandbox_go(&r.sb) == -1) {
+kill:
 		kill(r.sb.pid, SIGKILL);
-		waitpid(r.sb.pid, NULL, 0);
+		if (waitpid(r.sb.pid, NULL, 0) == r.sb.pid)
+			r.init_gone = true;
 		goto out;
 	}
 	status = sandbox_wait(&r, &set);
+	stamp(&r, "command ended");
 	if (run_event(&r, EVENT_TASK_ENDED, status) == -1)
 		log_warn("task-ended event for %s", r.id);
+	stamp(&r, "task-ended written");
 out:
 	if (conf_ready) {
 		teardown(&r);
 		conf_free(&r.conf);
+		stamp(&r, "torn down");
 	}
 	free(text);
 	free(sets);
