@@ -32,6 +32,7 @@ struct conf_ctx {
 	const char	*file;
 	unsigned	 line;
 	unsigned	 errors;
+	unsigned	 pool_line;	/* last line setting a pool (overlap check) */
 	conf_error_fn	 err;
 	void		*arg;
 };
@@ -197,13 +198,48 @@ set_pool(struct conf_ctx *x, struct ag_cidr *slot, const char *value, int family
 static int
 set_pool4(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
 {
+	x->pool_line = x->line;
 	return set_pool(x, &c->sandbox_pool4, w[1], AF_INET);
 }
 
 static int
 set_pool6(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
 {
+	x->pool_line = x->line;
 	return set_pool(x, &c->sandbox_pool6, w[1], AF_INET6);
+}
+
+static int
+set_approval_pool4(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	x->pool_line = x->line;
+	return set_pool(x, &c->approval_pool4, w[1], AF_INET);
+}
+
+static int
+set_approval_pool6(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	x->pool_line = x->line;
+	return set_pool(x, &c->approval_pool6, w[1], AF_INET6);
+}
+
+static bool
+cidr_overlap(const struct ag_cidr *a, const struct ag_cidr *b)
+{
+	return cidr_contains(a, &b->addr) || cidr_contains(b, &a->addr);
+}
+
+/* A synthetic address inside a sandbox pool would be taken for a sandbox,
+ * and the reverse; checked once the whole file is read, at the last line
+ * that set a pool. */
+static void
+conf_check_pools(struct conf_ctx *x, const struct ag_conf *c)
+{
+	x->line = x->pool_line;
+	if (cidr_overlap(&c->approval_pool4, &c->sandbox_pool4))
+		conf_error(x, "approval-pool4 overlaps sandbox-pool4");
+	if (cidr_overlap(&c->approval_pool6, &c->sandbox_pool6))
+		conf_error(x, "approval-pool6 overlaps sandbox-pool6");
 }
 
 /* A decimal number lo..hi, digits only (no sign, no spaces, no base prefix). */
@@ -419,6 +455,70 @@ set_max_conns_task(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
 	return set_count(x, &c->proxy_max_conns_task, w[1]);
 }
 
+static int
+set_approval_ttl(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_duration(x, &c->approval_ttl_ms, w[1], 1000, 3600000);
+}
+
+static int
+set_approval_timeout(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_duration(x, &c->approval_timeout_ms, w[1], 1000, 86400000);
+}
+
+static int
+set_approval_hook_timeout(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_duration(x, &c->approval_hook_timeout_ms, w[1], 100, 3600000);
+}
+
+static int
+set_approval_max_pending(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	return set_count(x, &c->approval_max_pending, w[1]);
+}
+
+/* approval-hook PATH | none */
+static int
+set_approval_hook(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	if (strcmp(w[1], "none") == 0) {
+		free(c->approval_hook);
+		c->approval_hook = NULL;
+		return 0;
+	}
+	return set_path(x, &c->approval_hook, w[1]);
+}
+
+static int
+set_control_socket(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	c->control_socket_derived = false;
+	return set_path(x, &c->control_socket, w[1]);
+}
+
+/* control-group NAME: looked up when the socket is made, not here. */
+static int
+set_control_group(struct conf_ctx *x, struct ag_conf *c, char **w, int n)
+{
+	const char *s;
+
+	for (s = w[1]; *s != '\0'; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.') ||
+		    s - w[1] >= 32) {
+			conf_error(x, "bad group name '%s'", w[1]);
+			return -1;
+		}
+	}
+	if (conf_set_path(&c->control_group, w[1]) == -1) {
+		conf_error(x, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* proxy-user NAME: a user name, checked against the password database when
  * the proxy starts (not here: the file may be read on another host). */
 static int
@@ -447,6 +547,15 @@ static const struct conf_key {
 	int		 min, max;
 	conf_setter	 set;
 } conf_keys[] = {
+	{ "approval-hook",		1, 1, set_approval_hook },
+	{ "approval-hook-timeout",	1, 1, set_approval_hook_timeout },
+	{ "approval-max-pending",	1, 1, set_approval_max_pending },
+	{ "approval-pool4",		1, 1, set_approval_pool4 },
+	{ "approval-pool6",		1, 1, set_approval_pool6 },
+	{ "approval-timeout",		1, 1, set_approval_timeout },
+	{ "approval-ttl",		1, 1, set_approval_ttl },
+	{ "control-group",		1, 1, set_control_group },
+	{ "control-socket",		1, 1, set_control_socket },
 	{ "dns-port",			1, 1, set_dns_port },
 	{ "dns-timeout",		1, 1, set_dns_timeout },
 	{ "dns-upstream",		1, CONF_DNS_UPSTREAM_MAX, set_dns_upstream },
@@ -557,7 +666,13 @@ conf_copy(struct ag_conf *dst, const struct ag_conf *src)
 	dst->geoip_country = conf_dup(src->geoip_country);
 	dst->geoip_asn = conf_dup(src->geoip_asn);
 	dst->proxy_user = conf_dup(src->proxy_user);
-	if ((src->log_dir && !dst->log_dir) || (src->policy_dir && !dst->policy_dir) ||
+	dst->approval_hook = conf_dup(src->approval_hook);
+	dst->control_socket = conf_dup(src->control_socket);
+	dst->control_group = conf_dup(src->control_group);
+	if ((src->approval_hook && !dst->approval_hook) ||
+	    (src->control_socket && !dst->control_socket) ||
+	    (src->control_group && !dst->control_group) ||
+	    (src->log_dir && !dst->log_dir) || (src->policy_dir && !dst->policy_dir) ||
 	    (src->run_dir && !dst->run_dir) || (src->state_dir && !dst->state_dir) ||
 	    (src->geoip_country && !dst->geoip_country) ||
 	    (src->geoip_asn && !dst->geoip_asn) ||
@@ -614,7 +729,19 @@ conf_init(struct ag_conf *c)
 	c->proxy_idle_ms = CONF_DEFAULT_IDLE_MS;
 	c->proxy_max_conns = CONF_DEFAULT_MAX_CONNS;
 	c->proxy_max_conns_task = CONF_DEFAULT_MAX_CONNS_TASK;
-	if (conf_set_path(&c->proxy_user, "nobody") == -1) {
+	if (cidr_parse(CONF_DEFAULT_APPROVAL_POOL4, &c->approval_pool4) == -1 ||
+	    cidr_parse(CONF_DEFAULT_APPROVAL_POOL6, &c->approval_pool6) == -1) {
+		conf_free(c);
+		errno = EINVAL;
+		return -1;
+	}
+	c->approval_ttl_ms = CONF_DEFAULT_APPROVAL_TTL_MS;
+	c->approval_timeout_ms = CONF_DEFAULT_APPROVAL_TIMEOUT_MS;
+	c->approval_max_pending = CONF_DEFAULT_APPROVAL_MAX_PENDING;
+	c->approval_hook_timeout_ms = CONF_DEFAULT_APPROVAL_HOOK_TIMEOUT_MS;
+	c->control_socket_derived = true;
+	if (conf_set_path(&c->proxy_user, "nobody") == -1 ||
+	    conf_set_path(&c->control_group, CONF_DEFAULT_CONTROL_GROUP) == -1) {
 		conf_free(c);
 		errno = ENOMEM;
 		return -1;
@@ -659,6 +786,7 @@ conf_load(struct ag_conf *c, const char *path, conf_error_fn err, void *arg)
 		conf_free(&next);
 		goto out;
 	}
+	conf_check_pools(&x, &next);
 	if (x.errors > 0) {
 		conf_free(&next);
 		saved = EINVAL;
@@ -683,12 +811,29 @@ conf_log_error(void *arg, const char *file, unsigned line, const char *msg)
 }
 
 int
+conf_settle(struct ag_conf *c)
+{
+	char *s;
+
+	if (!c->control_socket_derived && c->control_socket != NULL)
+		return 0;
+	if (asprintf(&s, "%s/control.sock", c->run_dir) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	free(c->control_socket);
+	c->control_socket = s;
+	c->control_socket_derived = true;
+	return 0;
+}
+
+int
 conf_read(struct ag_conf *c, const char *path, bool required)
 {
 	if (conf_load(c, path, conf_log_error, NULL) == 0)
-		return 0;
+		return conf_settle(c);
 	if (errno == ENOENT && !required)
-		return 0;
+		return conf_settle(c);
 	if (errno == EINVAL)
 		log_warnx("%s: invalid settings, nothing applied", path);
 	else
@@ -706,7 +851,10 @@ conf_free(struct ag_conf *c)
 	free(c->geoip_country);
 	free(c->geoip_asn);
 	free(c->proxy_user);
-	c->proxy_user = NULL;
+	free(c->approval_hook);
+	free(c->control_socket);
+	free(c->control_group);
+	c->proxy_user = c->approval_hook = c->control_socket = c->control_group = NULL;
 	c->log_dir = c->policy_dir = c->run_dir = c->state_dir = NULL;
 	c->geoip_country = c->geoip_asn = NULL;
 	c->telemetry.dir = NULL;

@@ -25,6 +25,13 @@
 #define CONF_DEFAULT_MAX_CONNS			10000
 #define CONF_DEFAULT_MAX_CONNS_TASK		1000
 #define CONF_DNS_UPSTREAM_MAX			4
+#define CONF_DEFAULT_APPROVAL_POOL4		"198.19.254.0/24"
+#define CONF_DEFAULT_APPROVAL_POOL6		"fd00:a6e1::/112"
+#define CONF_DEFAULT_APPROVAL_TTL_MS		5000
+#define CONF_DEFAULT_APPROVAL_TIMEOUT_MS	120000
+#define CONF_DEFAULT_APPROVAL_MAX_PENDING	32
+#define CONF_DEFAULT_APPROVAL_HOOK_TIMEOUT_MS	10000
+#define CONF_DEFAULT_CONTROL_GROUP		"agentgate"
 
 /* A DNS server the gateway asks (dns-upstream). */
 struct conf_upstream {
@@ -65,6 +72,20 @@ struct ag_conf {
 	uint32_t		 proxy_max_conns;	/* whole proxy */
 	uint32_t		 proxy_max_conns_task;	/* per task */
 	char			*proxy_user;		/* run as, after binding */
+
+	/* Approvals (docs/approvals.md). The pools hold the synthetic
+	 * addresses `ask` names are answered with; they never overlap the
+	 * sandbox pools (conf_load refuses it). */
+	struct ag_cidr		 approval_pool4;	/* AF_INET */
+	struct ag_cidr		 approval_pool6;	/* AF_INET6 */
+	uint64_t		 approval_ttl_ms;	/* TTL of synthetic answers */
+	uint64_t		 approval_timeout_ms;	/* pending -> expired */
+	uint32_t		 approval_max_pending;	/* pending requests per task */
+	char			*approval_hook;		/* executable, or NULL */
+	uint64_t		 approval_hook_timeout_ms;
+	char			*control_socket;	/* see conf_settle() */
+	bool			 control_socket_derived; /* not given: from run_dir */
+	char			*control_group;		/* may use the control socket */
 };
 
 /* Called once per problem, in file order; loading goes on to report all. */
@@ -89,6 +110,14 @@ int conf_load(struct ag_conf *c, const char *path, conf_error_fn err, void *arg)
  * 0, or -1 after logging why (nothing of a broken file is applied).
  */
 int conf_read(struct ag_conf *c, const char *path, bool required);
+
+/*
+ * Fill the settings derived from others: control-socket, when the file
+ * did not name it, becomes RUN_DIR/control.sock. conf_read() calls it;
+ * a program that changes run_dir afterwards (a --run-dir flag) calls it
+ * again. Returns 0, or -1 ENOMEM.
+ */
+int conf_settle(struct ag_conf *c);
 
 /* Replace one folder setting (command-line flags win over the file). */
 int conf_set_path(char **slot, const char *value);

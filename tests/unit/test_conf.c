@@ -455,6 +455,109 @@ test_proxy_settings(void **state)
 	free(path);
 }
 
+static void
+test_approval_settings(void **state)
+{
+	static const char body[] =
+	    "approval-pool4 198.19.200.0/24\n"
+	    "approval-pool6 fd00:a6e2::/120\n"
+	    "approval-ttl 2s\n"
+	    "approval-timeout 30s\n"
+	    "approval-max-pending 4\n"
+	    "approval-hook /usr/local/libexec/approve\n"
+	    "approval-hook-timeout 500ms\n"
+	    "control-group ops\n";
+	static const char bad[] =
+	    "approval-pool4 fd00::/64\n"
+	    "approval-ttl 10ms\n"
+	    "approval-timeout 2d\n"
+	    "approval-max-pending 0\n"
+	    "approval-hook relative/hook\n"
+	    "control-socket sock\n"
+	    "control-group a:b\n";
+	static const char want_bad[] =
+	    "1: bad IPv4 prefix 'fd00::/64' (ADDRESS/LENGTH, length 1 to 32, no host bits)\n"
+	    "2: bad duration '10ms' (1000ms to 3600s, e.g. 500ms, 10s, 5m)\n"
+	    "3: bad duration '2d' (1000ms to 86400s, e.g. 500ms, 10s, 5m)\n"
+	    "4: bad count '0' (1 to 1000000)\n"
+	    "5: 'relative/hook' is not an absolute path\n"
+	    "6: 'sock' is not an absolute path\n"
+	    "7: bad group name 'a:b'\n";
+	/* The overlap is reported at the last line that set a pool. */
+	static const char overlap[] =
+	    "approval-pool4 198.18.7.0/24\n"
+	    "approval-pool6 fd00:a6e1::/112\n"
+	    "sandbox-pool6 fd00::/16\n"
+	    "run-dir /tmp\n";
+	static const char want_overlap[] =
+	    "3: approval-pool4 overlaps sandbox-pool4\n"
+	    "3: approval-pool6 overlaps sandbox-pool6\n";
+	static const char named[] = "control-socket /tmp/ag.sock\napproval-hook none\n";
+	struct errs e = { .count = 0 };
+	struct ag_conf c;
+	char *path;
+
+	assert_int_equal(conf_init(&c), 0);
+	/* Defaults: 198.19.254.0/24, fd00:a6e1::/112, 5s, 120s, 32, no
+	 * hook, 10s, group agentgate, socket derived from run-dir. */
+	assert_memory_equal(c.approval_pool4.addr.u.bytes, "\xc6\x13\xfe\x00", 4);
+	assert_int_equal(c.approval_pool4.len, 24);
+	assert_memory_equal(c.approval_pool6.addr.u.bytes,
+	    "\xfd\x00\xa6\xe1\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(c.approval_pool6.len, 112);
+	assert_int_equal(c.approval_ttl_ms, 5000);
+	assert_int_equal(c.approval_timeout_ms, 120000);
+	assert_int_equal(c.approval_max_pending, 32);
+	assert_null(c.approval_hook);
+	assert_int_equal(c.approval_hook_timeout_ms, 10000);
+	assert_string_equal(c.control_group, "agentgate");
+	assert_int_equal(conf_settle(&c), 0);
+	assert_string_equal(c.control_socket, AG_RUNSTATEDIR "/control.sock");
+	assert_int_equal(conf_set_path(&c.run_dir, "/tmp/ag-run"), 0);
+	assert_int_equal(conf_settle(&c), 0);
+	assert_string_equal(c.control_socket, "/tmp/ag-run/control.sock");
+
+	path = write_conf(body, sizeof(body) - 1);
+	assert_int_equal(conf_load(&c, path, collect, &e), 0);
+	assert_int_equal(e.count, 0);
+	assert_memory_equal(c.approval_pool4.addr.u.bytes, "\xc6\x13\xc8\x00", 4);
+	assert_int_equal(c.approval_pool6.len, 120);
+	assert_int_equal(c.approval_ttl_ms, 2000);
+	assert_int_equal(c.approval_timeout_ms, 30000);
+	assert_int_equal(c.approval_max_pending, 4);
+	assert_string_equal(c.approval_hook, "/usr/local/libexec/approve");
+	assert_int_equal(c.approval_hook_timeout_ms, 500);
+	assert_string_equal(c.control_group, "ops");
+	unlink(path);
+	free(path);
+
+	path = write_conf(bad, sizeof(bad) - 1);
+	assert_int_equal(conf_load(&c, path, collect, &e), -1);
+	assert_string_equal(e.text, want_bad);
+	assert_int_equal(c.approval_max_pending, 4);	/* unchanged */
+	unlink(path);
+	free(path);
+
+	e.text[0] = '\0';
+	e.count = 0;
+	path = write_conf(overlap, sizeof(overlap) - 1);
+	assert_int_equal(conf_load(&c, path, collect, &e), -1);
+	assert_string_equal(e.text, want_overlap);
+	unlink(path);
+	free(path);
+
+	/* A socket named in the file stays when run_dir changes. */
+	path = write_conf(named, sizeof(named) - 1);
+	assert_int_equal(conf_load(&c, path, collect, &e), 0);
+	assert_null(c.approval_hook);
+	assert_int_equal(conf_set_path(&c.run_dir, "/tmp/elsewhere"), 0);
+	assert_int_equal(conf_settle(&c), 0);
+	assert_string_equal(c.control_socket, "/tmp/ag.sock");
+	unlink(path);
+	free(path);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -464,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_proxy_settings),
+		cmocka_unit_test(test_approval_settings),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_one_queue),
 		cmocka_unit_test(test_load_gateway_errors),
