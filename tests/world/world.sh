@@ -11,19 +11,26 @@ WORLD_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Fixed addresses (docs/testing.md has the table). Only 198.18.0.0/15 and
 # fd00::/8, and they exist only inside the world's namespaces.
 WORLD_GW_UP4=198.19.0.1		# gateway, upstream side
-WORLD_GW_UP6=fd00:a9:ff::1
+WORLD_GW_UP6=fd00:aa:ff::1
 WORLD_UP4=198.19.0.2		# nginx: allowed.test, other.test, *.wild.test
-WORLD_UP6=fd00:a9:ff::2
+WORLD_UP6=fd00:aa:ff::2
 WORLD_EVIL4=198.19.0.66		# nginx: evil.test, whatever name is asked
-WORLD_EVIL6=fd00:a9:ff::66
+WORLD_EVIL6=fd00:aa:ff::66
 WORLD_DNS4=198.19.0.53		# dnsmasq, authoritative for .test
-WORLD_DNS6=fd00:a9:ff::53
+WORLD_DNS6=fd00:aa:ff::53
 WORLD_UPNET4=198.19.0.0/24
-WORLD_UPNET6=fd00:a9:ff::/64
+# Outside the client range, as 198.19.0.0/24 is outside 198.18.0.0/16: a
+# gateway whose sandbox pool is the whole client range drops new traffic
+# *to* the pool, so the upstream must not be in it.
+WORLD_UPNET6=fd00:aa:ff::/64
 WORLD_CLIENTNET4=198.18.0.0/16	# client X: 198.18.X.0/24
 WORLD_CLIENTNET6=fd00:a9::/32	# client X: fd00:a9:<X in hex>::/64
 WORLD_ECHO_PORT=7		# TCP and UDP echo in up
 WORLD_NAMES="allowed.test other.test evil.test wild.test"
+# Real services on $WORLD_UP4/6, HTTPS only: git over HTTP (git-http-backend
+# through fcgiwrap, see world_git_repo) and a simple-index package mirror
+# (world_pypi_wheel).
+WORLD_SERVICE_NAMES="git.test pypi.test"
 
 WORLD_NGINX=${WORLD_NGINX:-/usr/sbin/nginx}
 WORLD_DNSMASQ=${WORLD_DNSMASQ:-/usr/sbin/dnsmasq}
@@ -408,13 +415,145 @@ world__dns_lines()
 	tail -n +"$((mark + 1))" "$WORLD_DNS_LOG"
 }
 
+# world_git_repo NAME: a bare repository NAME.git served at
+# https://git.test/NAME.git, with one commit holding README ("world-git
+# NAME"). Starts fcgiwrap (git-http-backend behind nginx) in up on first use,
+# with its socket in the run folder: never a system service.
+world_git_repo()
+{
+	local name=$1 d=$WORLD_DIR/git work
+	case "$name" in
+	""|*[!a-z0-9-]*) world__err "bad repository name '$name'"; return 1 ;;
+	esac
+	mkdir -p "$d" || return 1
+	work=$(mktemp -d "$WORLD_DIR/git-work.XXXXXX") || return 1
+	{
+		git init -q -b main "$work" &&
+		echo "world-git $name" >"$work/README" &&
+		git -C "$work" add README &&
+		git -C "$work" -c user.name=world -c user.email=world@git.test \
+		    commit -q -m "world repository $name" &&
+		git clone -q --bare "$work" "$d/$name.git"
+	} >>"$WORLD_LOG/git.log" 2>&1 || {
+		world__err "cannot make repository $name: see $WORLD_LOG/git.log"
+		rm -rf "$work"
+		return 1
+	}
+	rm -rf "$work"
+	[ -n "$(world_pid fcgiwrap)" ] && return 0
+	world_spawn up fcgiwrap /usr/sbin/fcgiwrap -c 2 -s "unix:$d/fcgiwrap.sock"
+	world__wait_daemon fcgiwrap "fcgiwrap's socket" test -S "$d/fcgiwrap.sock" ||
+		return 1
+	# nginx's workers run as nobody.
+	chmod 666 "$d/fcgiwrap.sock"
+}
+
+# world_pypi_wheel NAME VERSION: a pure-Python wheel NAME-VERSION made now by
+# hand (a module NAME.py, METADATA, WHEEL, RECORD) and listed in the simple
+# index at https://pypi.test/simple/NAME/ (PEP 503: the name normalised,
+# `a_b` under simple/a-b/; the link carries the wheel's sha256).
+world_pypi_wheel()
+{
+	local name=$1 version=$2 d=$WORLD_DIR/pypi
+	case "$name$version" in
+	""|*[!a-z0-9_.]*) world__err "bad package '$name' '$version'"; return 1 ;;
+	esac
+	mkdir -p "$d/files" || return 1
+	"$WORLD_PYTHON" - "$d" "$name" "$version" <<-'PY' 2>>"$WORLD_LOG/pypi.log" || {
+	import base64, hashlib, os, re, sys, zipfile
+	d, name, version = sys.argv[1:4]
+	# The index folder is the normalised project name (PEP 503).
+	index = os.path.join(d, "simple", re.sub(r"[-_.]+", "-", name).lower())
+	os.makedirs(index, exist_ok=True)
+	whl = "%s-%s-py3-none-any.whl" % (name, version)
+	info = "%s-%s.dist-info" % (name, version)
+	files = {
+	    "%s.py" % name: "WORLD = %r\n" % ("world-pypi %s %s" % (name, version)),
+	    info + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n"
+	        "Summary: agentgate test world package\n" % (name, version),
+	    info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: world.sh\n"
+	        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+	}
+	def digest(data):
+	    h = base64.urlsafe_b64encode(hashlib.sha256(data).digest())
+	    return "sha256=" + h.rstrip(b"=").decode()
+	record = "".join("%s,%s,%d\n" % (p, digest(t.encode()), len(t.encode()))
+	                 for p, t in files.items())
+	files[info + "/RECORD"] = record + info + "/RECORD,,\n"
+	path = os.path.join(d, "files", whl)
+	with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+	    for p, t in files.items():
+	        z.writestr(p, t)
+	sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
+	links = os.path.join(index, "links")
+	with open(links, "a") as f:
+	    f.write('<a href="../../files/%s#sha256=%s">%s</a><br>\n' % (whl, sha, whl))
+	with open(os.path.join(index, "index.html"), "w") as f:
+	    f.write("<!DOCTYPE html>\n<html><body>\n" + open(links).read() +
+	            "</body></html>\n")
+	PY
+		world__err "cannot make wheel $name $version: see $WORLD_LOG/pypi.log"
+		return 1
+	}
+}
+
+# world_gateway [SETTING...]: the real gateway in gw. Writes the settings
+# $WORLD_CONF (each SETTING, "key value", replaces the default line of its
+# key or is added), runs agentgatectl gateway up, starts agentgate-proxy
+# (world_spawn tag proxy) and waits for its transparent port and its DNS
+# forwarder. Defaults: the pools are the whole client range, the usual
+# ports, dns-upstream the world's dnsmasq, files under the run folder
+# ($WORLD_RUNDIR, $WORLD_POLICIES, $WORLD_TELDIR). Programs from
+# $top_builddir (or WORLD_BUILDDIR): WORLD_CTL, WORLD_PROXY.
+world_gateway()
+{
+	local bld=${WORLD_BUILDDIR:-${top_builddir:-$WORLD_LIB/../..}} s key
+	local -a lines
+	bld=$(cd "$bld" && pwd) || return 1
+	WORLD_CTL=$bld/ctl/agentgatectl
+	WORLD_PROXY=$bld/proxy/agentgate-proxy
+	WORLD_CONF=$WORLD_DIR/agentgate.conf
+	WORLD_RUNDIR=$WORLD_DIR/agrun
+	WORLD_POLICIES=$WORLD_DIR/policies
+	WORLD_TELDIR=$WORLD_DIR/aglog
+	lines=("sandbox-pool4 $WORLD_CLIENTNET4" "sandbox-pool6 $WORLD_CLIENTNET6"
+	    "proxy-port 3129" "proxy-explicit-port 3128" "dns-port 5353"
+	    "dns-upstream $WORLD_DNS4" "log-dir $WORLD_TELDIR"
+	    "run-dir $WORLD_RUNDIR" "policy-dir $WORLD_POLICIES"
+	    "proxy-user nobody")
+	for s in "$@"; do
+		key=${s%% *}
+		lines=("${lines[@]/#$key */}" "$s")
+	done
+	mkdir -p "$WORLD_RUNDIR" "$WORLD_POLICIES" "$WORLD_TELDIR" || return 1
+	printf '%s\n' "${lines[@]}" | grep . >"$WORLD_CONF"
+	world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" gateway up \
+	    >"$WORLD_LOG/gateway-up.log" 2>&1 || {
+		world__err "gateway up failed"
+		world__tail gateway-up
+		return 1
+	}
+	world_spawn gw proxy "$WORLD_PROXY" -f -v --config "$WORLD_CONF" || return 1
+	world__wait_daemon proxy "agentgate-proxy's ports" world__proxy_ready
+}
+
+# The transparent port (TCP) and the forwarder (UDP) listen.
+world__proxy_ready()
+{
+	local tp up
+	tp=$(sed -n 's/^proxy-port //p' "$WORLD_CONF")
+	up=$(sed -n 's/^dns-port //p' "$WORLD_CONF")
+	world_exec gw ss -Hltn "sport = :$tp" | grep -q . &&
+	    world_exec gw ss -Hlun "sport = :$up" | grep -q .
+}
+
 # world__certs: a test CA and one server certificate with a SAN for every
 # name of the world, made now (EC P-256: fast).
 world__certs()
 {
 	local d=$WORLD_DIR/certs names n san=""
 	mkdir -p "$d"
-	names="$WORLD_NAMES *.wild.test $WORLD_EXTRA_NAMES"
+	names="$WORLD_NAMES *.wild.test $WORLD_SERVICE_NAMES $WORLD_EXTRA_NAMES"
 	for n in $names; do
 		san="$san${san:+,}DNS:$n"
 	done
@@ -494,12 +633,49 @@ world__nginx()
 			world__nginx_vhost "$WORLD_UP4" "$WORLD_UP6" "$n" "$n" ""
 		done
 		world__nginx_vhost "$WORLD_UP4" "$WORLD_UP6" '*.wild.test' '*.wild.test' ""
+		world__nginx_services
 		echo "}"
 	} >"$d/nginx.conf"
 	# In the foreground, a child of the test shell: world_down stops it
 	# by pid and nothing is left for init to reap.
 	world_spawn up nginx "$WORLD_NGINX" -p "$d/" -c "$d/nginx.conf" \
 	    -e "$WORLD_LOG/nginx-error.log"
+}
+
+# world__nginx_services: git.test and pypi.test (HTTPS, both families).
+# git.test hands every request to git-http-backend through fcgiwrap's
+# socket, which world_git_repo starts on first use; pypi.test serves
+# $WORLD_DIR/pypi as files.
+world__nginx_services()
+{
+	local l="listen $WORLD_UP4:443 ssl http2; listen [$WORLD_UP6]:443 ssl http2;"
+	cat <<-EOF
+	server {
+	    $l
+	    server_name git.test;
+	    location / {
+	        fastcgi_pass unix:$WORLD_DIR/git/fcgiwrap.sock;
+	        fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
+	        fastcgi_param GIT_PROJECT_ROOT $WORLD_DIR/git;
+	        fastcgi_param GIT_HTTP_EXPORT_ALL 1;
+	        fastcgi_param PATH_INFO \$uri;
+	        fastcgi_param QUERY_STRING \$args;
+	        fastcgi_param REQUEST_METHOD \$request_method;
+	        fastcgi_param CONTENT_TYPE \$content_type;
+	        fastcgi_param CONTENT_LENGTH \$content_length;
+	        fastcgi_param REMOTE_ADDR \$remote_addr;
+	        fastcgi_param SERVER_PROTOCOL \$server_protocol;
+	        fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+	    }
+	}
+	server {
+	    $l
+	    server_name pypi.test;
+	    root $WORLD_DIR/pypi;
+	    default_type application/octet-stream;
+	    location /simple/ { index index.html; default_type text/html; }
+	}
+	EOF
 }
 
 world__dnsmasq()
@@ -534,7 +710,7 @@ world__dnsmasq()
 		host-record=rebind-metadata.test,169.254.169.254,fd00:ec2::254
 		host-record=rebind-gateway.test,$WORLD_GW_UP4,$WORLD_GW_UP6
 		EOF
-		for n in $WORLD_NAMES $WORLD_EXTRA_NAMES; do
+		for n in $WORLD_NAMES $WORLD_SERVICE_NAMES $WORLD_EXTRA_NAMES; do
 			case "$n" in
 			evil.test|wild.test) ;;
 			*) echo "host-record=$n,$WORLD_UP4,$WORLD_UP6" ;;

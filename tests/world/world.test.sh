@@ -118,6 +118,15 @@ echo_udp() { world_exec "$1" timeout 2 bash -c 'exec 3<>"/dev/udp/$0/7"; echo pi
 tap_is "$(echo_tcp c1 "$WORLD_UP4")" "ping-$WORLD_UP4" "TCP echo over IPv4"
 tap_is "$(echo_tcp c1 "$WORLD_UP6")" "ping-$WORLD_UP6" "TCP echo over IPv6"
 tap_is "$(echo_udp c1 "$WORLD_UP4")" "ping-$WORLD_UP4" "UDP echo over IPv4"
+# The client's UDP socket is connected: it sees only an answer that comes
+# from the address it asked, as conntrack needs on the gateway.
+for a in "$WORLD_UP6" "$WORLD_EVIL4" "$WORLD_EVIL6" "$WORLD_DNS4"; do
+	tap_is "$(echo_udp c1 "$a")" "ping-$a" "UDP echo answers from the address asked ($a)"
+done
+tap_check "the upstream IPv6 link is outside the client range" "$WORLD_PYTHON" -c '
+import ipaddress, sys
+sys.exit(ipaddress.ip_network(sys.argv[1]).overlaps(ipaddress.ip_network(sys.argv[2])))' \
+    "$WORLD_UPNET6" "$WORLD_CLIENTNET6"
 
 # Firewall rules go into the gateway only.
 world_gw_iptables -I FORWARD -p tcp --dport 7 -j REJECT --reject-with tcp-reset &&
