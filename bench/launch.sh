@@ -45,8 +45,14 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip netns exec "$ns" "$ctl" --config "$tmp/agentgate.conf" gateway up >/dev/null
 
-echo "bench/launch: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-ip netns exec "$ns" "$timer" -n "$runs" \
+echo "bench/launch: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "run-dir on tmpfs (as /run), log-dir on $(df --output=fstype "$tmp" | tail -n 1)"
+# RUN_DIR is on a tmpfs as /run/agentgate is on a Debian host, mounted in a
+# mount namespace of the benchmark's own (gone with it).
+mkdir -p "$tmp/run"
+ip netns exec "$ns" unshare -m --propagation private sh -c \
+    'mount -t tmpfs -o size=16m,mode=0755 agentgate-bench "$0" && exec "$@"' \
+    "$tmp/run" "$timer" -n "$runs" \
     "$run" --config "$tmp/agentgate.conf" --task bench --policy bench -- true \
     ::: unshare -n true \
     ::: bwrap --unshare-net --dev-bind / / true

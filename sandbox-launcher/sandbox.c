@@ -131,15 +131,17 @@ sandbox_init(const struct sandbox *sb)
 	/* The launcher dying takes the sandbox with it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close(sb->go_w);
-	if (read(sb->go, &go, 1) != 1 || go != 'g')
-		_exit(SANDBOX_EXIT_ERROR);
-	close(sb->go);
 
+	/* The mounts need nothing from the launcher: they are made while it
+	 * builds the link, and the command waits for the go. */
 	if (sandbox_setup(sb, &what) == -1) {
 		fprintf(stderr, "agentgate-run: sandbox: cannot %s: %s\n", what,
 		    strerror(errno));
 		_exit(SANDBOX_EXIT_ERROR);
 	}
+	if (read(sb->go, &go, 1) != 1 || go != 'g')
+		_exit(SANDBOX_EXIT_ERROR);
+	close(sb->go);
 
 	/* Signals wait in the queue for sigwaitinfo; a handler (not SIG_DFL)
 	 * makes sure the kernel delivers them to a namespace's init. */
@@ -269,10 +271,26 @@ fail:
 int
 sandbox_go(struct sandbox *sb)
 {
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pipe, old;
 	char go = 'g';
+	ssize_t n;
+	int saved;
 
-	if (write(sb->go, &go, 1) != 1)
+	/* An init that failed its mounts has exited: EPIPE, not a SIGPIPE
+	 * that would kill the launcher before its teardown. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, &old);
+	n = write(sb->go, &go, 1);
+	saved = errno;
+	if (n == -1 && saved == EPIPE)
+		sigtimedwait(&pipe, NULL, &zero);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (n != 1) {
+		errno = n == -1 ? saved : EIO;
 		return -1;
+	}
 	close(sb->go);
 	sb->go = -1;
 	return 0;

@@ -36,11 +36,13 @@ struct sandbox {
 	int			 go_w;		/* (the child's copy, during clone) */
 };
 
-/* Clone the sandbox. Its init waits until sandbox_go(). Returns 0, or -1
- * with errno (the clone or opening the namespace failed; nothing is left). */
+/* Clone the sandbox. Its init makes the sandbox's mounts, then waits until
+ * sandbox_go() before it starts the command. Returns 0, or -1 with errno
+ * (the clone or opening the namespace failed; nothing is left). */
 int sandbox_start(struct sandbox *sb);
 
-/* Let the sandbox go on (its network is ready). Returns 0, or -1 with errno. */
+/* Let the sandbox go on (its network is ready). Returns 0, or -1 with errno
+ * (EPIPE: the init has exited, its mounts failed and it said why). */
 int sandbox_go(struct sandbox *sb);
 
 /* Close what sandbox_start opened (the init exits by itself when it has not
