@@ -22,6 +22,7 @@ struct ctl_env {
 	const struct ag_conf *conf;	/* every setting of agentgate.conf, flags applied */
 };
 
+int cmd_approvals(int argc, char **argv, const struct ctl_env *env);
 int cmd_policy(int argc, char **argv, const struct ctl_env *env);
 int cmd_log(int argc, char **argv, const struct ctl_env *env);
 int cmd_report(int argc, char **argv, const struct ctl_env *env);

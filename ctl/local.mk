@@ -2,6 +2,7 @@
 sbin_PROGRAMS += ctl/agentgatectl
 ctl_agentgatectl_SOURCES = \
 	ctl/main.c ctl/ctl.h \
+	ctl/approvals.c \
 	ctl/policy.c \
 	ctl/task.c \
 	ctl/gateway.c

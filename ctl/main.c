@@ -21,6 +21,7 @@ struct ctl_command {
 
 /* Sorted by name; looked up exactly, never by prefix. */
 static const struct ctl_command commands[] = {
+	{ "approvals",	cmd_approvals,	"list, watch, approve and deny the proxy's approval requests" },
 	{ "gateway",	cmd_gateway,	"install, remove and show the gateway's firewall rules" },
 	{ "log",	cmd_log,	"query, follow and verify the egress telemetry" },
 	{ "policy",	cmd_policy,	"check policy files and explain verdicts" },
@@ -48,7 +49,7 @@ usage(FILE *out)
 	    AG_SYSCONFDIR "/agentgate.conf", AG_LOCALSTATEDIR "/log/agentgate", AG_SYSCONFDIR "/policies",
 	    AG_RUNSTATEDIR, AG_LOCALSTATEDIR "/lib/agentgate");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 	    "\n"
 	    "Folders come from the flags, else the settings file, else the defaults.\n"
