@@ -140,6 +140,12 @@ struct ag_event {
 	size_t			 process_command_line_len;
 	int64_t			 process_exit_code;
 
+	/* task-ended: the task's egress events by agentgate.outcome
+	 * (agentgate.task.attempts.*); EVENT_ABSENT = not known */
+	int64_t			 attempts_allowed;
+	int64_t			 attempts_denied;
+	int64_t			 attempts_pending;
+
 	const char		*trace_id;
 };
 

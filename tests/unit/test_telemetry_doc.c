@@ -201,6 +201,9 @@ example(size_t i, struct ag_event *ev, struct event_stamp *st)
 		ev->process_pid = 31337;
 		ev->process_name = "agentgate-run";
 		ev->process_exit_code = 2;
+		ev->attempts_allowed = 41;
+		ev->attempts_denied = 2;
+		ev->attempts_pending = 1;
 		st->service = "agentgate-run";
 		st->stream = "run";
 		st->seq = 6;
