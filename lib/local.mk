@@ -11,7 +11,8 @@ lib_libagentgate_a_SOURCES = \
 	lib/telemetry.c lib/telemetry.h \
 	lib/telemetry_tail.c lib/telemetry_tail.h \
 	lib/geoip.c lib/geoip.h \
-	lib/registry.c lib/registry_file.c lib/registry.h \
+	lib/registry.c lib/registry_file.c lib/registry_watch.c \
+	lib/registry.h lib/registry_int.h \
 	lib/dnsmsg.c lib/dnsbuild.c lib/dnsmsg.h \
 	lib/tlshello.c lib/tlshello.h \
 	lib/httphead.c lib/httphead.h

@@ -119,15 +119,24 @@ size_t registry_count(const struct registry *reg);
 const struct reg_task *registry_task_at(const struct registry *reg, size_t i);
 
 /*
- * Change notification: an inotify descriptor (non-blocking, close-on-exec)
- * on DIR, created if missing. registry_watch_drain() reads every pending
- * event and returns 1 when a task file may have changed (or the queue
- * overflowed, or DIR itself went away), 0 when nothing relevant happened
- * (temp files, the lock), -1 on a read error. On 1 a daemon reloads the
- * snapshot and swaps its pointer.
+ * Change notification: an inotify watch (non-blocking, close-on-exec) on
+ * DIR, created if missing, and on its parent, so that DIR removed and made
+ * again (or moved away and back) is watched again. registry_watch_drain()
+ * reads every pending event and returns 1 when a task file may have changed
+ * (or the queue overflowed, or DIR went away or came back), 0 when nothing
+ * relevant happened (temp files, the lock), -1 on a read error. On 1 a
+ * daemon reloads the snapshot and swaps its pointer: while DIR is missing
+ * that is the empty registry, so every source is "no task" (fail closed).
+ * registry_watch_open() returns NULL with errno; the parent must exist.
  */
-int registry_watch_open(const char *dir);
-int registry_watch_drain(int fd);
+struct registry_watch;
+struct registry_watch *registry_watch_open(const char *dir);
+int registry_watch_fd(const struct registry_watch *w);
+int registry_watch_drain(struct registry_watch *w);
+/* Whether DIR itself is watched now (false between its removal and its
+ * re-creation). */
+bool registry_watch_armed(const struct registry_watch *w);
+void registry_watch_close(struct registry_watch *w);
 
 /*
  * Whether the task's launcher still runs: its pid exists, is no zombie, and
@@ -153,5 +162,16 @@ int registry_proc_start_time(pid_t pid, uint64_t *start_time, char *state);
  */
 int registry_prune(const char *dir,
     void (*cb)(void *arg, const struct reg_task *t), void *arg);
+
+/*
+ * A launcher's inline policy is POLICIES_DIR/ID.rules (agentgate-run writes
+ * --allow/--ask there: RUN_DIR/policies). Remove it when t->policy_file is
+ * that file (its folder is POLICIES_DIR by device and inode, its name
+ * ID.rules); a policy file a task merely names is never touched. Returns 1
+ * when removed, 0 when t has no inline policy or it is gone already, -1
+ * with errno.
+ */
+int registry_inline_policy_remove(const char *policies_dir,
+    const struct reg_task *t);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The task registry folder: atomic registration under a lock, removal,
- * immutable address-indexed snapshots for daemons, change notification
- * (inotify) and launcher liveness from /proc.
+ * immutable address-indexed snapshots for daemons, and launcher liveness
+ * from /proc with the pruning of tasks whose launcher is gone.
  */
 #include "config.h"
 
@@ -15,14 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "json.h"
 #include "registry.h"
+#include "registry_int.h"
 
-#define REG_SUFFIX	".json"
 #define REG_LOCK	".lock"
 
 struct registry {
@@ -33,9 +32,8 @@ struct registry {
 	size_t		 mask;		/* slots - 1; a power of two minus one */
 };
 
-/* "ID.json" with a valid ID, never a temp file: copy ID out. */
-static bool
-task_file_name(const char *name, char id[REG_ID_MAX + 1])
+bool
+registry_file_name(const char *name, char id[REG_ID_MAX + 1])
 {
 	size_t len = strlen(name), slen = strlen(REG_SUFFIX);
 
@@ -47,9 +45,8 @@ task_file_name(const char *name, char id[REG_ID_MAX + 1])
 	return registry_id_valid(id);
 }
 
-/* mkdir -p with mode 0755 for what is created. */
-static int
-mkdir_p(const char *dir)
+int
+registry_mkdir_p(const char *dir)
 {
 	char path[PATH_MAX];
 	size_t len = strlen(dir), i;
@@ -180,6 +177,10 @@ lock_take(int dirfd)
 	int fd;
 
 	fd = openat(dirfd, REG_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* flock needs no write access: a daemon that may unlink in DIR but
+	 * not write root's lock file (docs/registry.md) still takes it. */
+	if (fd == -1 && errno == EACCES)
+		fd = openat(dirfd, REG_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
 	while (flock(fd, LOCK_EX) == -1) {
@@ -214,7 +215,7 @@ addresses_taken(int dirfd, const struct reg_task *t, bool *taken)
 	}
 	rewinddir(d);
 	while (!*taken && (de = readdir(d)) != NULL) {
-		if (!task_file_name(de->d_name, id) || strcmp(id, t->id) == 0)
+		if (!registry_file_name(de->d_name, id) || strcmp(id, t->id) == 0)
 			continue;
 		if (task_read_at(dirfd, id, &other, err, sizeof(err)) == -1)
 			continue;	/* daemons skip it too: it holds nothing */
@@ -249,7 +250,7 @@ registry_task_write(const char *dir, const struct reg_task *t)
 		errno = EFBIG;
 		goto out;
 	}
-	if (mkdir_p(dir) == -1)
+	if (registry_mkdir_p(dir) == -1)
 		goto out;
 	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto out;
@@ -455,7 +456,7 @@ registry_load(const char *dir, registry_error_fn errfn, void *arg)
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (!task_file_name(de->d_name, id)) {
+		if (!registry_file_name(de->d_name, id)) {
 			if (errfn != NULL && strlen(de->d_name) > strlen(REG_SUFFIX) &&
 			    strcmp(de->d_name + strlen(de->d_name) - strlen(REG_SUFFIX),
 			    REG_SUFFIX) == 0)
@@ -556,58 +557,6 @@ registry_task_at(const struct registry *reg, size_t i)
 }
 
 int
-registry_watch_open(const char *dir)
-{
-	int fd;
-
-	if (mkdir_p(dir) == -1)
-		return -1;
-	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
-		return -1;
-	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-	    IN_DELETE | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) == -1) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
-int
-registry_watch_drain(int fd)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	char id[REG_ID_MAX + 1];
-	const struct inotify_event *ev;
-	int changed = 0;
-	ssize_t n;
-	char *p;
-
-	for (;;) {
-		if ((n = read(fd, buf, sizeof(buf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return changed;
-			return -1;
-		}
-		if (n == 0)
-			return changed;
-		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(void *)p;
-			if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF |
-			    IN_MOVE_SELF))
-				changed = 1;
-			else if (ev->len > 0 && ev->name[0] != '.' &&
-			    task_file_name(ev->name, id))
-				changed = 1;
-		}
-	}
-}
-
-int
 registry_proc_start_time(pid_t pid, uint64_t *start_time, char *state)
 {
 	char path[64], buf[4096];
@@ -667,7 +616,7 @@ registry_prune(const char *dir, void (*cb)(void *arg, const struct reg_task *t),
 		goto fail;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!task_file_name(de->d_name, id))
+		if (!registry_file_name(de->d_name, id))
 			continue;
 		if (task_read_at(dirfd, id, &t, err, sizeof(err)) == -1)
 			continue;
@@ -699,4 +648,32 @@ fail:
 	close(dirfd);
 	errno = saved;
 	return -1;
+}
+
+int
+registry_inline_policy_remove(const char *policies_dir,
+    const struct reg_task *t)
+{
+	char name[REG_ID_MAX + sizeof(".rules")], dir[PATH_MAX];
+	const char *slash;
+	struct stat a, b;
+
+	if (t->policy_file == NULL ||
+	    (slash = strrchr(t->policy_file, '/')) == NULL)
+		return 0;
+	snprintf(name, sizeof(name), "%s.rules", t->id);
+	if (strcmp(slash + 1, name) != 0 ||
+	    (size_t)(slash - t->policy_file) >= sizeof(dir))
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - t->policy_file),
+	    t->policy_file);
+	/* The same folder, however the launcher spelled it ("a//b"). */
+	if (stat(dir[0] != '\0' ? dir : "/", &a) == -1 ||
+	    stat(policies_dir, &b) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 0;
+	if (unlink(t->policy_file) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return 1;
 }

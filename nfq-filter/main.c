@@ -1,7 +1,8 @@
 /*
  * agentgate-nfq: settings, telemetry, the shared judging state, one thread
- * per queue; the main thread waits on signals and the registry's inotify
- * watch and reloads. Everything else lives in queue.c, judge.c, state.c.
+ * per queue; the main thread waits on signals and the inotify watches of the
+ * registry and of the policy files, and reloads. Everything else lives in
+ * queue.c, judge.c, state.c.
  */
 #include "config.h"
 
@@ -15,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bindings.h"
 #include "conf.h"
 #include "event.h"
 #include "log.h"
+#include "policycache.h"
 #include "queue.h"
 #include "registry.h"
 #include "state.h"
@@ -84,6 +87,40 @@ log_stats(const struct nfq_queue *q, size_t nq)
 		    (uintmax_t)q[i].st.dns_answers);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The registry changed, or (settle_at != 0) policy files did: reload. */
+static void
+watch_events(struct nfq_shared *sh, struct registry_watch *watch,
+    const struct pollfd *pfd, uint64_t *settle_at)
+{
+	if (pfd[1].revents & POLLIN) {
+		switch (registry_watch_drain(watch)) {
+		case 1:
+			nfq_state_reload(sh->state);
+			break;
+		case -1:
+			log_warn("registry watch");
+			break;
+		default:
+			break;
+		}
+	}
+	if ((pfd[2].revents & POLLIN) &&
+	    nfq_state_policy_drain(sh->state) == 1 && *settle_at == 0)
+		*settle_at = mono_ms() + POLICY_CACHE_SETTLE_MS;
+	if (*settle_at != 0 && mono_ms() >= *settle_at)
+		*settle_at = nfq_state_policy_settle(sh->state) == 1 ?
+		    mono_ms() + POLICY_CACHE_SETTLE_MS : 0;
+}
+
 static void
 emit_daemon(struct telemetry *t, enum event_kind kind, const char *reason)
 {
@@ -109,15 +146,17 @@ main(int argc, char **argv)
 	};
 	const char *config = AG_SYSCONFDIR "/agentgate.conf";
 	const char *queues = NULL;
-	int config_given = 0, verbose = 0, reject = 1, ch, watch, sigfd;
+	int config_given = 0, verbose = 0, reject = 1, ch, sigfd, timeout;
 	int stop_signal = 0;
+	struct registry_watch *watch;
+	uint64_t settle_at = 0, now;
 	struct ag_conf conf;
 	struct telemetry_config tcfg;
 	struct telemetry *tel;
 	struct nfq_shared sh;
 	struct nfq_queue *q;
 	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	uint16_t first, last;
 	size_t nq, i;
 	sigset_t mask;
@@ -197,7 +236,7 @@ main(int argc, char **argv)
 		fatal("registry");
 	if ((sh.bindings = bindings_new(NFQ_BINDINGS_MAX)) == NULL)
 		fatal("bindings");
-	if ((watch = registry_watch_open(nfq_state_tasks_dir(sh.state))) == -1)
+	if ((watch = registry_watch_open(nfq_state_tasks_dir(sh.state))) == NULL)
 		fatal("watch %s", nfq_state_tasks_dir(sh.state));
 
 	nq = (size_t)(last - first) + 1;
@@ -215,26 +254,21 @@ main(int argc, char **argv)
 
 	pfd[0].fd = sigfd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = watch;
+	pfd[1].fd = registry_watch_fd(watch);
 	pfd[1].events = POLLIN;
+	if ((pfd[2].fd = nfq_state_policy_fd(sh.state)) == -1)
+		fatal("policy watch");
+	pfd[2].events = POLLIN;
 	while (stop_signal == 0) {
-		if (poll(pfd, 2, -1) == -1) {
+		now = mono_ms();
+		timeout = settle_at == 0 ? -1 : settle_at <= now ? 0 :
+		    (int)(settle_at - now);
+		if (poll(pfd, 3, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[1].revents & POLLIN) {
-			switch (registry_watch_drain(watch)) {
-			case 1:
-				nfq_state_reload(sh.state);
-				break;
-			case -1:
-				log_warn("registry watch");
-				break;
-			default:
-				break;
-			}
-		}
+		watch_events(&sh, watch, pfd, &settle_at);
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -258,7 +292,7 @@ main(int argc, char **argv)
 	free(q);
 	snprintf(reason, sizeof(reason), "%s", strsignal(stop_signal));
 	emit_daemon(tel, EVENT_DAEMON_STOPPED, reason);
-	close(watch);
+	registry_watch_close(watch);
 	close(sigfd);
 	bindings_free(sh.bindings);
 	nfq_state_free(sh.state);

@@ -1,7 +1,8 @@
 /*
  * The shared judging state of agentgate-nfq: registry snapshot plus the
- * policies tasks name (rules/policycache.h, the same cache agentgate-proxy
- * uses), behind one mutex since several queue threads read them.
+ * policies tasks name (rules/policycache.h, the same cache and file watch
+ * agentgate-proxy uses), behind one mutex since several queue threads read
+ * them.
  */
 #include "config.h"
 
@@ -100,6 +101,11 @@ nfq_state_new(const struct ag_conf *conf, struct telemetry *t)
 		free(st);
 		return NULL;
 	}
+	/* Before the first load, so that its files are watched. */
+	if (policy_cache_watch_open(st->policies) == -1) {
+		nfq_state_free(st);
+		return NULL;
+	}
 	pthread_mutex_lock(&st->mu);
 	state_registry_load(st);
 	pthread_mutex_unlock(&st->mu);
@@ -137,6 +143,40 @@ nfq_state_reload(struct nfq_state *st)
 	policy_cache_reload(st->policies);
 	atomic_fetch_add(&st->gen, 1);
 	pthread_mutex_unlock(&st->mu);
+}
+
+int
+nfq_state_policy_fd(struct nfq_state *st)
+{
+	int fd;
+
+	pthread_mutex_lock(&st->mu);
+	fd = policy_cache_watch_open(st->policies);
+	pthread_mutex_unlock(&st->mu);
+	return fd;
+}
+
+int
+nfq_state_policy_drain(struct nfq_state *st)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	rc = policy_cache_watch_drain(st->policies);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+nfq_state_policy_settle(struct nfq_state *st)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	if ((rc = policy_cache_watch_settle(st->policies)) == 0)
+		atomic_fetch_add(&st->gen, 1);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
 }
 
 uint64_t

@@ -32,6 +32,17 @@ const char *nfq_state_tasks_dir(const struct nfq_state *st);
  * policy loaded before and emits policy-rejected). Thread-safe. */
 void nfq_state_reload(struct nfq_state *st);
 
+/*
+ * Policy files changed (rules/policycache.h, the same watch as the proxy's):
+ * the inotify descriptor to poll, the drain when it is readable (1: call
+ * settle in POLICY_CACHE_SETTLE_MS), and the settle (1: changes still
+ * arriving, call again after the same delay; 0: what changed is reloaded
+ * and the generation bumped). Thread-safe.
+ */
+int nfq_state_policy_fd(struct nfq_state *st);
+int nfq_state_policy_drain(struct nfq_state *st);
+int nfq_state_policy_settle(struct nfq_state *st);
+
 /* Bumped by every reload. */
 uint64_t nfq_state_generation(struct nfq_state *st);
 

@@ -6,11 +6,17 @@
  */
 #include "config.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -137,6 +145,64 @@ raise_nofile(const struct ag_conf *c)
 		log_warnx("open files limit %llu is below what proxy-max-conns "
 		    "%u needs (%llu)", (unsigned long long)rl.rlim_cur,
 		    c->proxy_max_conns, (unsigned long long)want);
+}
+
+/* Give uid rwx on the folder PATH (made when missing) with a POSIX ACL,
+ * written as the raw xattr so that no libacl is needed. Replaces an ACL
+ * the folder had; the owner, group and other bits stay. */
+static int
+dir_grant(const char *path, uid_t uid)
+{
+	static const uint16_t tags[5] = { ACL_USER_OBJ, ACL_USER,
+	    ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER };
+	static const int shift[5] = { 6, 0, 3, 0, 0 };
+	struct {
+		struct posix_acl_xattr_header	h;
+		struct posix_acl_xattr_entry	e[5];
+	} acl;
+	struct stat st;
+	size_t k;
+
+	if ((mkdir(path, 0755) == -1 && errno != EEXIST) ||
+	    stat(path, &st) == -1)
+		return -1;
+	acl.h.a_version = htole32(POSIX_ACL_XATTR_VERSION);
+	for (k = 0; k < 5; k++) {
+		bool full = tags[k] == ACL_USER || tags[k] == ACL_MASK;
+
+		acl.e[k].e_tag = htole16(tags[k]);
+		acl.e[k].e_perm = htole16(full ? 7 :
+		    (st.st_mode >> shift[k]) & 7);
+		acl.e[k].e_id = htole32(tags[k] == ACL_USER ? (uint32_t)uid :
+		    (uint32_t)ACL_UNDEFINED_ID);
+	}
+	return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0);
+}
+
+/*
+ * Pruning dead launchers' tasks (and their inline policies) as proxy-user
+ * means unlinking in RUN_DIR/tasks and RUN_DIR/policies: that user gets
+ * rwx on both through an ACL entry of its own, never through a group that
+ * other processes share. See docs/registry.md.
+ */
+static void
+run_dir_grant(const struct ag_conf *c)
+{
+	static const char *const sub[] = { "tasks", "policies" };
+	char path[PATH_MAX];
+	struct passwd *pw;
+	size_t i;
+
+	if (geteuid() != 0 || c->proxy_user == NULL ||
+	    (pw = getpwnam(c->proxy_user)) == NULL || pw->pw_uid == 0)
+		return;
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->run_dir, sub[i]);
+		if (dir_grant(path, pw->pw_uid) == -1)
+			log_warn("%s: %s cannot prune dead launchers' tasks "
+			    "there (agentgatectl task prune can)", path,
+			    c->proxy_user);
+	}
 }
 
 static void
@@ -308,6 +374,7 @@ main(int argc, char **argv)
 	if ((dns = dnsfwd_open(&p)) == NULL)
 		fatal("DNS forwarder");
 	p.dns = dns;
+	run_dir_grant(&conf);
 	drop_privileges(conf.proxy_user);
 
 	emit_daemon(&p, EVENT_DAEMON_STARTED, NULL);

@@ -1,7 +1,8 @@
 /*
  * The proxy context: the task registry snapshot and its inotify watch, the
- * policies tasks name (rules/policycache.h), the gateway's own addresses,
- * and the small judging helpers the TCP side and the DNS forwarder share.
+ * policies tasks name (rules/policycache.h) and their files' watch, the
+ * pruning of dead launchers' tasks, the gateway's own addresses, and the
+ * small judging helpers the TCP side and the DNS forwarder share.
  */
 #include "config.h"
 
@@ -73,6 +74,52 @@ proxy_registry_load(struct proxy *p)
 	return 0;
 }
 
+/* A task's launcher is gone: its file went under the writers' lock; its
+ * inline policy (RUN_DIR/policies/ID.rules) goes with it. */
+static void
+proxy_pruned(void *arg, const struct reg_task *t)
+{
+	struct proxy *p = arg;
+	char dir[PATH_MAX];
+
+	log_info("registry: task %s removed: its launcher (pid %ld) is gone",
+	    t->id, (long)t->launcher_pid);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/policies",
+	    p->conf->run_dir) < sizeof(dir) &&
+	    registry_inline_policy_remove(dir, t) == -1)
+		log_warn("registry: task %s: remove %s", t->id, t->policy_file);
+}
+
+static void
+proxy_prune(struct proxy *p)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (proxy_tasks_dir(p, dir, sizeof(dir)) == -1)
+		return;
+	if ((n = registry_prune(dir, proxy_pruned, p)) == -1) {
+		/* Without write access to the folder (docs/registry.md):
+		 * say it once, agentgatectl task prune still works. */
+		if (errno != EACCES && errno != EPERM)
+			log_warn("registry: prune %s", dir);
+		else if (!p->prune_denied)
+			log_warn("registry: cannot prune %s", dir);
+		p->prune_denied = errno == EACCES || errno == EPERM;
+	}
+	/* The unlinks come back through the watch as a reload. */
+}
+
+static void
+proxy_prune_cb(struct loop *l, void *arg)
+{
+	struct proxy *p = arg;
+
+	p->prune = NULL;
+	proxy_prune(p);
+	p->prune = loop_timer_add(l, PROXY_PRUNE_MS, proxy_prune_cb, p);
+}
+
 static void
 proxy_watch_cb(struct loop *l, int fd, uint32_t events, void *arg)
 {
@@ -80,11 +127,42 @@ proxy_watch_cb(struct loop *l, int fd, uint32_t events, void *arg)
 	int rc;
 
 	(void)l;
+	(void)fd;
 	(void)events;
-	if ((rc = registry_watch_drain(fd)) == -1)
+	if ((rc = registry_watch_drain(p->reg_watch)) == -1)
 		log_warn("registry watch");
-	else if (rc == 1)
+	else if (rc == 1) {
 		(void)proxy_registry_load(p);
+		proxy_prune(p);
+	}
+}
+
+/* Policy files quiet for POLICY_CACHE_SETTLE_MS: reload what changed. */
+static void
+proxy_settle_cb(struct loop *l, void *arg)
+{
+	struct proxy *p = arg;
+
+	p->settle = NULL;
+	if (policy_cache_watch_settle(p->policies) == 1)
+		p->settle = loop_timer_add(l, POLICY_CACHE_SETTLE_MS,
+		    proxy_settle_cb, p);
+}
+
+static void
+proxy_policy_watch_cb(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct proxy *p = arg;
+	int rc;
+
+	(void)fd;
+	(void)events;
+	if ((rc = policy_cache_watch_drain(p->policies)) == -1)
+		log_warn("policy watch");
+	else if (rc == 1 && p->settle == NULL &&
+	    (p->settle = loop_timer_add(l, POLICY_CACHE_SETTLE_MS,
+	    proxy_settle_cb, p)) == NULL)
+		log_warn("policy watch: no timer, reload with SIGHUP");
 }
 
 static void
@@ -116,13 +194,13 @@ proxy_init(struct proxy *p, const struct ag_conf *c, struct loop *l,
     struct resolver *res, struct telemetry *t)
 {
 	char dir[PATH_MAX];
+	int fd;
 
 	memset(p, 0, sizeof(*p));
 	p->conf = c;
 	p->loop = l;
 	p->resolver = res;
 	p->telemetry = t;
-	p->reg_watch = -1;
 	if ((p->policies = policy_cache_new(c->policy_dir, proxy_policy_event,
 	    p)) == NULL)
 		return -1;
@@ -130,16 +208,24 @@ proxy_init(struct proxy *p, const struct ag_conf *c, struct loop *l,
 	if (proxy_tasks_dir(p, dir, sizeof(dir)) == -1)
 		return -1;
 	/* Watch first, so that a task added between load and watch is seen. */
-	if ((p->reg_watch = registry_watch_open(dir)) == -1) {
+	if ((p->reg_watch = registry_watch_open(dir)) == NULL) {
 		log_warn("registry watch %s", dir);
 		return -1;
 	}
-	if (l != NULL && loop_add(l, p->reg_watch, EPOLLIN, proxy_watch_cb,
-	    p) == -1) {
+	if ((fd = policy_cache_watch_open(p->policies)) == -1) {
+		log_warn("policy watch");
+		return -1;
+	}
+	if (l != NULL && (loop_add(l, registry_watch_fd(p->reg_watch), EPOLLIN,
+	    proxy_watch_cb, p) == -1 || loop_add(l, fd, EPOLLIN,
+	    proxy_policy_watch_cb, p) == -1)) {
 		log_warn("registry watch");
 		return -1;
 	}
 	if (proxy_registry_load(p) == -1)
+		return -1;
+	if (l != NULL && (p->prune = loop_timer_add(l, PROXY_PRUNE_MS,
+	    proxy_prune_cb, p)) == NULL)
 		return -1;
 	return 0;
 }
@@ -147,12 +233,20 @@ proxy_init(struct proxy *p, const struct ag_conf *c, struct loop *l,
 void
 proxy_fini(struct proxy *p)
 {
-	if (p->reg_watch != -1) {
-		if (p->loop != NULL)
-			(void)loop_del(p->loop, p->reg_watch);
-		close(p->reg_watch);
-		p->reg_watch = -1;
+	if (p->loop != NULL) {
+		if (p->settle != NULL)
+			loop_timer_cancel(p->loop, p->settle);
+		if (p->prune != NULL)
+			loop_timer_cancel(p->loop, p->prune);
+		if (p->reg_watch != NULL)
+			(void)loop_del(p->loop, registry_watch_fd(p->reg_watch));
+		if (p->policies != NULL)
+			(void)loop_del(p->loop,
+			    policy_cache_watch_open(p->policies));
 	}
+	p->settle = p->prune = NULL;
+	registry_watch_close(p->reg_watch);
+	p->reg_watch = NULL;
 	policy_cache_free(p->policies);
 	p->policies = NULL;
 	if (p->reg != NULL)
@@ -186,6 +280,7 @@ proxy_reload(struct proxy *p)
 	proxy_self_load(p);
 	(void)proxy_registry_load(p);
 	policy_cache_reload(p->policies);
+	proxy_prune(p);
 }
 
 bool

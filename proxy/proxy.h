@@ -22,6 +22,7 @@ struct loop;
 struct resolver;
 struct telemetry;
 struct geoip;
+struct loop_timer;
 
 #define PROXY_SERVICE	"agentgate-proxy"
 #define PROXY_STREAM	"proxy"
@@ -40,8 +41,11 @@ struct proxy {
 	struct telemetry	*telemetry;
 	struct geoip		*geoip;		/* NULL: no enrichment */
 	struct registry		*reg;		/* current snapshot, one reference */
-	int			 reg_watch;	/* inotify fd, -1 if none */
+	struct registry_watch	*reg_watch;	/* NULL if none */
 	struct policy_cache	*policies;	/* the policies tasks name */
+	struct loop_timer	*settle;	/* policy files changed: reload */
+	struct loop_timer	*prune;		/* next prune of dead launchers */
+	bool			 prune_denied;	/* EACCES said once */
 	struct ag_addr		 self[PROXY_SELF_MAX];	/* gateway's addresses */
 	size_t			 nself;
 	uint32_t		 nconns;	/* TCP connections open */
@@ -52,10 +56,13 @@ struct proxy {
 
 /*
  * Make the context: registry snapshot from RUN_DIR/tasks, its inotify watch
- * (on p->loop), the policies of every registered task, the gateway's own
- * addresses (getifaddrs). conf, loop, resolver and telemetry are the
- * caller's and set before. Returns 0, or -1 with errno.
+ * and the policy files' watch (on p->loop), the policies of every
+ * registered task, the gateway's own addresses (getifaddrs), and the timer
+ * that prunes tasks whose launcher is gone (PROXY_PRUNE_MS, and after every
+ * registry change). conf, loop, resolver and telemetry are the caller's and
+ * set before. Returns 0, or -1 with errno.
  */
+#define PROXY_PRUNE_MS	5000
 int proxy_init(struct proxy *p, const struct ag_conf *c, struct loop *l,
     struct resolver *res, struct telemetry *t);
 /* Release the snapshot, policies and watch (not conf/loop/resolver/telemetry). */

@@ -796,23 +796,109 @@ static void
 test_watch(void **state)
 {
 	struct tmpdir *d = *state;
+	struct registry_watch *w;
 	struct reg_task t;
-	int fd;
 
-	assert_true((fd = registry_watch_open(d->dir)) >= 0);	/* creates DIR */
-	assert_int_equal(registry_watch_drain(fd), 0);
+	assert_non_null(w = registry_watch_open(d->dir));	/* creates DIR */
+	assert_true(registry_watch_fd(w) >= 0);
+	assert_int_equal(registry_watch_drain(w), 0);
 	fill_task(&t, "w", "198.18.1.2", NULL);
 	assert_int_equal(registry_task_write(d->dir, &t), 0);
 	registry_task_free(&t);
-	assert_int_equal(registry_watch_drain(fd), 1);
-	assert_int_equal(registry_watch_drain(fd), 0);	/* drained */
+	assert_int_equal(registry_watch_drain(w), 1);
+	assert_int_equal(registry_watch_drain(w), 0);	/* drained */
 	/* Temp files and other names are not task files. */
 	write_raw(d->dir, ".x.json.tmp", "{}");
 	write_raw(d->dir, "notes.txt", "x");
-	assert_int_equal(registry_watch_drain(fd), 0);
+	assert_int_equal(registry_watch_drain(w), 0);
 	assert_int_equal(registry_task_remove(d->dir, "w"), 0);
-	assert_int_equal(registry_watch_drain(fd), 1);
-	close(fd);
+	assert_int_equal(registry_watch_drain(w), 1);
+	registry_watch_close(w);
+}
+
+/* The folder removed, then made again by a writer: watched again, and a
+ * task written after that is seen; meanwhile the snapshot is empty. */
+static void
+test_watch_rearm(void **state)
+{
+	struct tmpdir *d = *state;
+	struct registry_watch *w;
+	struct registry *reg;
+	struct reg_task t;
+	char cmd[160], moved[128];
+
+	assert_non_null(w = registry_watch_open(d->dir));
+	fill_task(&t, "a", "198.18.1.2", NULL);
+	assert_int_equal(registry_task_write(d->dir, &t), 0);
+	registry_task_free(&t);
+	assert_int_equal(registry_watch_drain(w), 1);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(registry_watch_drain(w), 1);	/* gone */
+	assert_false(registry_watch_armed(w));
+	assert_non_null(reg = registry_load(d->dir, NULL, NULL));
+	assert_int_equal(registry_count(reg), 0);	/* fail closed */
+	registry_unref(reg);
+	assert_int_equal(registry_watch_drain(w), 0);
+
+	fill_task(&t, "b", "198.18.1.3", NULL);
+	assert_int_equal(registry_task_write(d->dir, &t), 0);	/* makes DIR */
+	registry_task_free(&t);
+	assert_int_equal(registry_watch_drain(w), 1);
+	assert_true(registry_watch_armed(w));
+	/* Later changes come through the new watch. */
+	assert_int_equal(registry_task_remove(d->dir, "b"), 0);
+	assert_int_equal(registry_watch_drain(w), 1);
+	assert_int_equal(registry_watch_drain(w), 0);
+
+	/* Moved away: the watch does not follow it; moved back: armed. */
+	snprintf(moved, sizeof(moved), "%s.old", d->dir);
+	assert_int_equal(rename(d->dir, moved), 0);
+	assert_int_equal(registry_watch_drain(w), 1);
+	assert_false(registry_watch_armed(w));
+	write_raw(moved, "x.json", "{}");
+	assert_int_equal(registry_watch_drain(w), 0);
+	assert_int_equal(rename(moved, d->dir), 0);
+	assert_int_equal(registry_watch_drain(w), 1);
+	assert_true(registry_watch_armed(w));
+	registry_watch_close(w);
+}
+
+/* Only RUN_DIR/policies/ID.rules of the task itself is removed. */
+static void
+test_inline_policy_remove(void **state)
+{
+	struct tmpdir *d = *state;
+	char pol[128], path[192], other[192];
+	struct reg_task t;
+
+	snprintf(pol, sizeof(pol), "%s/policies", d->root);
+	assert_int_equal(mkdir(pol, 0755), 0);
+	snprintf(path, sizeof(path), "%s//job.rules", pol);	/* as the launcher spells it */
+	write_raw(pol, "job.rules", "allow a.test\n");
+	snprintf(other, sizeof(other), "%s/ci.rules", d->root);
+	write_raw(d->root, "ci.rules", "allow a.test\n");
+
+	fill_task(&t, "job", "198.18.1.2", NULL);
+	assert_int_equal(registry_inline_policy_remove(pol, &t), 0);	/* named */
+	free(t.policy);
+	t.policy = NULL;
+	t.policy_file = strdup(other);		/* not under POLICIES_DIR */
+	assert_int_equal(registry_inline_policy_remove(pol, &t), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	free(t.policy_file);
+	snprintf(other, sizeof(other), "%s/other.rules", pol);	/* not ID.rules */
+	write_raw(pol, "other.rules", "allow a.test\n");
+	t.policy_file = strdup(other);
+	assert_int_equal(registry_inline_policy_remove(pol, &t), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	free(t.policy_file);
+	t.policy_file = strdup(path);
+	assert_int_equal(registry_inline_policy_remove(pol, &t), 1);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(registry_inline_policy_remove(pol, &t), 0);	/* gone */
+	registry_task_free(&t);
 }
 
 /* ---- concurrency ---- */
@@ -884,6 +970,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_missing_dir, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_prune, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_watch, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_watch_rearm, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_inline_policy_remove, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, tmp_setup, tmp_teardown),
 	};
 
