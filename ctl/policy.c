@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "canon.h"
 #include "ctl.h"
@@ -31,7 +32,9 @@ policy_usage(FILE *out)
 	    "explain  print the verdict the policy gives TARGET (a name or an IP address in\n"
 	    "         any spelling; IPv6 with a port as [addr]:port) and the rule that\n"
 	    "         decided it, or \"no rule matched: deny\". PORT defaults to %d, the\n"
-	    "         protocol to tcp. Exit 0 after a verdict, 1 when the policy is invalid.\n"
+	    "         protocol to tcp. For an ask verdict, a forever decision in\n"
+	    "         STATE_DIR/approvals/POLICY.rules (--state-dir) is shown with who\n"
+	    "         made it and when. Exit 0 after a verdict, 1 when the policy is invalid.\n"
 	    "\n"
 	    "A NAME without '/' or \".rules\" is looked up as NAME.rules in the policy folder\n"
 	    "(--policy-dir). The language is described in docs/policy.md.\n",
@@ -159,6 +162,87 @@ parse_proto(const char *s, enum policy_proto *proto)
 	return 0;
 }
 
+/* The comment block right above line `line` of path (the provenance of a
+ * forever approval: who, when, which request, why), each line indented. */
+static void
+print_comment_above(const char *path, unsigned line)
+{
+	char buf[8][512];
+	char text[sizeof(buf[0])];
+	unsigned n = 0, i;
+	size_t len;
+	FILE *f;
+
+	if (line < 2 || (f = fopen(path, "r")) == NULL)
+		return;
+	for (i = 1; i < line && fgets(text, sizeof(text), f) != NULL; i++) {
+		len = strcspn(text, "\r\n");
+		text[len] = '\0';
+		if (text[strspn(text, " \t")] != '#') {
+			n = 0;	/* the block must touch the rule */
+			continue;
+		}
+		if (n == sizeof(buf) / sizeof(buf[0])) {
+			memmove(buf[0], buf[1], sizeof(buf) - sizeof(buf[0]));
+			n--;
+		}
+		memcpy(buf[n++], text, sizeof(text));
+	}
+	fclose(f);
+	for (i = 0; i < n; i++)
+		printf("          %s\n", buf[i]);
+}
+
+/*
+ * An ask verdict may have been decided forever: STATE_DIR/approvals/
+ * POLICY.rules, consulted only when the policy says ask, so an approval
+ * never overrides a deny rule (docs/approvals.md). Prints the verdict.
+ */
+static void
+explain_ask(const struct ctl_env *env, const struct policy *p,
+    const struct policy_rule *rule, enum canon_result cr,
+    const struct canon_out *co, enum policy_proto proto, uint16_t port)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct policy_verdict v;
+	struct policy *ap;
+	unsigned errors = 0;
+	int n;
+
+	n = snprintf(dir, sizeof(dir), "%s/approvals", env->state_dir);
+	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	    policy_path(dir, policy_name(p), path, sizeof(path)) == -1 ||
+	    access(path, F_OK) == -1) {
+		printf("verdict: ask\nrule:    %s:%u: %s\n", policy_rule_file(rule),
+		    policy_rule_line(rule), policy_rule_text(rule));
+		return;
+	}
+	if ((ap = policy_load_file(path, policy_name(p), print_error,
+	    &errors)) == NULL) {
+		printf("verdict: ask (the approvals file %s is invalid and "
+		    "ignored)\nrule:    %s:%u: %s\n", path, policy_rule_file(rule),
+		    policy_rule_line(rule), policy_rule_text(rule));
+		return;
+	}
+	v = cr == CANON_NAME ? policy_match_name(ap, co->name, proto, port) :
+	    policy_match_addr(ap, &co->addr, proto, port);
+	if (v.rule == NULL) {
+		printf("verdict: ask\nrule:    %s:%u: %s\n", policy_rule_file(rule),
+		    policy_rule_line(rule), policy_rule_text(rule));
+		policy_unref(ap);
+		return;
+	}
+	printf("verdict: %s (the policy says ask; %s forever)\n",
+	    policy_action_name(v.action), v.action == POLICY_ALLOW ?
+	    "approved" : "denied");
+	printf("rule:    %s:%u: %s\n", policy_rule_file(rule),
+	    policy_rule_line(rule), policy_rule_text(rule));
+	printf("approval: %s:%u: %s\n", policy_rule_file(v.rule),
+	    policy_rule_line(v.rule), policy_rule_text(v.rule));
+	print_comment_above(policy_rule_file(v.rule), policy_rule_line(v.rule));
+	policy_unref(ap);
+}
+
 static int
 policy_explain(int argc, char **argv, const struct ctl_env *env)
 {
@@ -227,6 +311,8 @@ policy_explain(int argc, char **argv, const struct ctl_env *env)
 	printf("policy:  %s\n", policy_name(p));
 	if (v.rule == NULL) {
 		printf("verdict: deny\nrule:    no rule matched: deny\n");
+	} else if (v.action == POLICY_ASK) {
+		explain_ask(env, p, v.rule, cr, &co, proto, port);
 	} else {
 		printf("verdict: %s\nrule:    %s:%u: %s\n", policy_action_name(v.action),
 		    policy_rule_file(v.rule), policy_rule_line(v.rule), policy_rule_text(v.rule));
