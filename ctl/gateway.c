@@ -68,7 +68,8 @@ gateway_usage(FILE *out)
 	    "         With nfq enabled, also the kernel's counters of each queue.\n"
 	    "\n"
 	    "Settings (sandbox-pool4/6, proxy-port, proxy-explicit-port, dns-port, nfq,\n"
-	    "nfq-queues) come from agentgate.conf; docs/gateway.md describes the rules.\n");
+	    "nfq-queues, nfq-mode) come from agentgate.conf; docs/gateway.md describes\n"
+	    "the rules of each mode.\n");
 }
 
 static bool
@@ -256,7 +257,8 @@ gw_render(const struct ag_conf *c, const struct gw_family *f, char *buf, size_t 
 
 	if (n == -1) {
 		fprintf(stderr, "agentgatectl: the settings make no sound %s rules: the sandbox "
-		    "pool must be %s, and proxy-port, proxy-explicit-port and dns-port must differ\n",
+		    "pool must be %s, proxy-port, proxy-explicit-port and dns-port must differ, "
+		    "and nfq-mode packet-only needs nfq enable\n",
 		    f->name, f->family == 4 ? "IPv4" : "IPv6");
 		return -1;
 	}
@@ -511,7 +513,8 @@ gw_status_queues(const struct ag_conf *c)
 	printf("NFQUEUE %u", c->nfq_queue_first);
 	if (want > 1)
 		printf("-%u", c->nfq_queue_last);
-	printf(" (%s):\n", GW_NFQ_PROC);
+	printf(" (%s, mode %s):\n", GW_NFQ_PROC,
+	    c->nfq_packet_only ? "packet-only" : "proxy");
 	if ((fp = fopen(GW_NFQ_PROC, "re")) == NULL && errno != ENOENT) {
 		printf("  cannot read: %s\n", strerror(errno));
 		return;

@@ -77,7 +77,7 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	char addr[AG_ADDR_STRLEN], p[AG_ADDR_STRLEN + 4], m[128], t[64], q[64];
 	struct out o = { .buf = buf, .size = size, .len = 0 };
 	const char *icmp;
-	int v6;
+	int v6, po;
 
 	if (family == 4)
 		pool = &c->sandbox_pool4;
@@ -94,6 +94,10 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	    c->proxy_explicit_port == 0 || c->dns_port == 0 ||
 	    c->nfq_queue_first > c->nfq_queue_last)
 		goto bad;
+	/* Packet-only sends TCP to the queue: without nfq it would go nowhere. */
+	po = c->nfq_packet_only;
+	if (po && !c->nfq_enable)
+		goto bad;
 	snprintf(p, sizeof(p), "%s/%u", addr_format(&pool->addr, addr, sizeof(addr)),
 	    pool->len);
 	if (size > 0)
@@ -103,7 +107,9 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	out_printf(&o, "*nat\n:AGENTGATE-PRE - [0:0]\n");
 	snprintf(m, sizeof(m), "-p tcp -m addrtype --dst-type LOCAL -m tcp --dport %u",
 	    c->proxy_explicit_port);
-	out_rule(&o, "AGENTGATE-PRE", "-s", p, m, "explicit proxy reaches its listener", "RETURN");
+	if (!po)
+		out_rule(&o, "AGENTGATE-PRE", "-s", p, m, "explicit proxy reaches its listener",
+		    "RETURN");
 	/* Not redirected to the proxy: a connection to the gateway itself is
 	 * no egress, and AGENTGATE-IN drops it unless it is for a service. */
 	out_rule(&o, "AGENTGATE-PRE", "-s", p,
@@ -114,8 +120,10 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	    "every DNS query to the forwarder", t);
 	out_rule(&o, "AGENTGATE-PRE", "-s", p, "-p tcp -m tcp --dport 53",
 	    "every DNS query to the forwarder", t);
+	/* Packet-only: TCP is forwarded, and judged in AGENTGATE-FWD. */
 	snprintf(t, sizeof(t), "REDIRECT --to-ports %u", c->proxy_port);
-	out_rule(&o, "AGENTGATE-PRE", "-s", p, "-p tcp", "TCP to the transparent proxy", t);
+	if (!po)
+		out_rule(&o, "AGENTGATE-PRE", "-s", p, "-p tcp", "TCP to the transparent proxy", t);
 	out_printf(&o, "COMMIT\n");
 
 	/* No --queue-bypass: with no daemon on the queue, traffic stops. */
@@ -129,9 +137,14 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	    ":AGENTGATE-OUT - [0:0]\n");
 	out_rule(&o, "AGENTGATE-IN", "-s", p, "-m conntrack --ctstate RELATED,ESTABLISHED",
 	    "replies", "ACCEPT");
-	snprintf(m, sizeof(m), "-p tcp -m multiport --dports %u,%u,%u",
-	    c->proxy_port, c->proxy_explicit_port, c->dns_port);
-	out_rule(&o, "AGENTGATE-IN", "-s", p, m, "proxy and DNS over TCP", "ACCEPT");
+	if (po) {
+		snprintf(m, sizeof(m), "-p tcp -m tcp --dport %u", c->dns_port);
+		out_rule(&o, "AGENTGATE-IN", "-s", p, m, "DNS over TCP", "ACCEPT");
+	} else {
+		snprintf(m, sizeof(m), "-p tcp -m multiport --dports %u,%u,%u",
+		    c->proxy_port, c->proxy_explicit_port, c->dns_port);
+		out_rule(&o, "AGENTGATE-IN", "-s", p, m, "proxy and DNS over TCP", "ACCEPT");
+	}
 	snprintf(m, sizeof(m), "-p udp -m udp --dport %u", c->dns_port);
 	out_rule(&o, "AGENTGATE-IN", "-s", p, m, "DNS", "ACCEPT");
 	if (v6) {
@@ -155,9 +168,18 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 	out_rule(&o, "AGENTGATE-FWD", "-d", p, "-m conntrack --ctstate RELATED,ESTABLISHED",
 	    "replies to sandboxes", "ACCEPT");
 	out_rule(&o, "AGENTGATE-FWD", "-d", p, "", "nothing new reaches a sandbox", "DROP");
-	out_rule(&o, "AGENTGATE-FWD", "-s", p, "-m conntrack --ctstate RELATED,ESTABLISHED",
+	/* Packet-only: an established TCP flow is not judged yet until its
+	 * first payload was; only the connmark below lets it skip the queue. */
+	out_rule(&o, "AGENTGATE-FWD", "-s", p, po ?
+	    "! -p tcp -m conntrack --ctstate RELATED,ESTABLISHED" :
+	    "-m conntrack --ctstate RELATED,ESTABLISHED",
 	    "flows already judged", "ACCEPT");
 	if (c->nfq_enable) {
+		/* A refused TCP flow gets a reset, mid-stream too. */
+		if (po)
+			out_rule(&o, "AGENTGATE-FWD", "-s", p,
+			    "-p tcp -m mark --mark " GATEWAY_MARK_REJECT,
+			    "refused by agentgate-nfq", "REJECT --reject-with tcp-reset");
 		/* The daemon hands a denied packet back (NF_REPEAT) with this
 		 * mark; it re-enters FORWARD from the top and is refused here,
 		 * so the client learns at once instead of timing out. */
@@ -174,6 +196,9 @@ gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size
 		 * port back to 53: the daemon learns bindings from them. */
 		snprintf(m, sizeof(m), "-p udp -m udp --sport %u", c->dns_port);
 		out_rule(&o, "AGENTGATE-OUT", "-d", p, m, "DNS answers to agentgate-nfq", q);
+		snprintf(m, sizeof(m), "-p tcp -m tcp --sport %u", c->dns_port);
+		out_rule(&o, "AGENTGATE-OUT", "-d", p, m, "DNS answers over TCP to agentgate-nfq",
+		    q);
 	} else {
 		out_rule(&o, "AGENTGATE-FWD", "-s", p, "", "other traffic dropped (nfq disabled)",
 		    "DROP");

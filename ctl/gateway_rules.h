@@ -56,7 +56,9 @@ struct gateway_state {
  * are not in it. Writes at most `size` bytes, NUL-terminated, and returns
  * the length of the whole text (as snprintf: larger than size - 1 means cut);
  * -1 with errno EINVAL when the settings cannot make sound rules (a pool of
- * the other family, two services on one port).
+ * the other family, two services on one port, nfq-mode packet-only without
+ * nfq enable). Packet-only mode redirects no TCP to the proxy: TCP goes to
+ * the queue, and only the connmark fast path lets a TCP flow skip it.
  */
 int gateway_rules_render(const struct ag_conf *c, int family, char *buf, size_t size);
 

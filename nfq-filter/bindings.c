@@ -228,6 +228,24 @@ bindings_names(struct bindings *b, const char *task_id,
 	return n;
 }
 
+bool
+bindings_has(struct bindings *b, const char *task_id, const char *name,
+    const struct ag_addr *addr, uint64_t now_ms)
+{
+	struct binding *e;
+	bool yes = false;
+
+	pthread_mutex_lock(&b->mu);
+	for (e = b->bucket[bind_hash(task_id, addr)]; e != NULL; e = e->next)
+		if (e->expires_ms > now_ms && strcmp(e->task, task_id) == 0 &&
+		    addr_equal(&e->addr, addr) && strcmp(e->name, name) == 0) {
+			yes = true;
+			break;
+		}
+	pthread_mutex_unlock(&b->mu);
+	return yes;
+}
+
 size_t
 bindings_forget(struct bindings *b, const char *task_id)
 {

@@ -8,6 +8,7 @@
 #ifndef AG_NFQ_BINDINGS_H
 #define AG_NFQ_BINDINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,11 @@ int bindings_add(struct bindings *b, const char *task_id, const char *name,
 size_t bindings_names(struct bindings *b, const char *task_id,
     const struct ag_addr *addr, uint64_t now_ms,
     char (*names)[CANON_NAME_MAX + 1], size_t max);
+
+/* Whether name (canonical) is bound to addr for task_id at now_ms, however
+ * many other names share the address. */
+bool bindings_has(struct bindings *b, const char *task_id, const char *name,
+    const struct ag_addr *addr, uint64_t now_ms);
 
 /* Forget a task's bindings (it ended) ; returns how many. */
 size_t bindings_forget(struct bindings *b, const char *task_id);

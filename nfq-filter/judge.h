@@ -13,6 +13,7 @@
 
 #include "bindings.h"
 #include "flow.h"
+#include "hold.h"
 #include "packet.h"
 #include "policy.h"
 #include "registry.h"
@@ -28,6 +29,14 @@ enum judge_reason {
 	JUDGE_MALFORMED,	/* the packet did not parse */
 	JUDGE_TELEMETRY,	/* telemetry cannot record: fail closed */
 	JUDGE_FLOWS_FULL,	/* the flow table is full of live flows */
+	/* Packet-only mode, TCP (docs/nfq.md): */
+	JUDGE_TCP_NO_SYN,	/* a TCP packet of no known flow, not a SYN */
+	JUDGE_NOT_BOUND,	/* the name's rule allows it, but no DNS answer
+				 * to this task gave the destination for it */
+	JUDGE_NO_NAME,		/* no SNI or Host, and no address rule allows */
+	JUDGE_BAD_NAME,		/* SNI or Host is not a valid name */
+	JUDGE_HELLO_INVALID,	/* a malformed ClientHello or request head */
+	JUDGE_HELLO_INCOMPLETE,	/* not complete within the hold bounds */
 };
 
 struct judge_decision {
@@ -43,6 +52,7 @@ struct judge_env {
 	struct bindings	*bindings;	/* NULL: name rules never match */
 	bool		 reject;	/* denied UDP/TCP gets FLOW_REJECT, not DROP */
 	uint16_t	 dns_port;	/* the forwarder's port (dns-port) */
+	bool		 packet_only;	/* nfq-mode packet-only: TCP is ours */
 };
 
 /*
@@ -56,11 +66,27 @@ void judge_packet(const struct judge_env *env, const struct packet *p,
     struct judge_decision *d);
 
 /*
- * Whether p is a DNS answer for a task: UDP from port 53 or env->dns_port
- * to `dst_task`'s address. Such packets reach the queue only when the
- * gateway queues the forwarder's own output (docs/nfq.md); they are
- * accepted without an event. When the payload parses as a response, the
- * bindings it carries are learned for the task. `scratch` is the caller's
+ * Packet-only mode: the decision on a TCP flow whose SYN passed once its
+ * first payload was examined (r is hold_examine()'s result, not
+ * NEED_MORE). A name (SNI or Host) is judged with the destination's address
+ * rules, first match wins; when a name rule allows, the name must also be
+ * bound to p->dst for the task (a DNS answer it received gave that
+ * address). Without a name only an address rule can allow. p carries the
+ * flow's addresses and ports.
+ */
+void judge_tcp_hello(const struct judge_env *env, const struct packet *p,
+    const struct reg_task *task, const struct policy *pol,
+    enum hold_result r, const struct hold_hello *h, uint64_t now_ms,
+    struct judge_decision *d);
+
+/*
+ * Whether p is a DNS answer for a task: UDP or TCP from port 53 or
+ * env->dns_port to `dst_task`'s address. Such packets reach the queue only
+ * when the gateway queues the forwarder's own output (docs/nfq.md); they
+ * are accepted without an event. When the payload parses as a response,
+ * the bindings it carries are learned for the task: a UDP payload is one
+ * message; a TCP segment is read as the messages (each after its two-byte
+ * length) it holds whole, from its start. `scratch` is the caller's
  * (large) parse buffer.
  */
 bool judge_dns_answer(const struct judge_env *env, const struct packet *p,

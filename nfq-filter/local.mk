@@ -5,6 +5,7 @@ noinst_LIBRARIES += nfq-filter/libnfq.a
 nfq_filter_libnfq_a_SOURCES = \
 	nfq-filter/packet.c nfq-filter/packet.h \
 	nfq-filter/flow.c nfq-filter/flow.h \
+	nfq-filter/hold.c nfq-filter/hold.h \
 	nfq-filter/bindings.c nfq-filter/bindings.h \
 	nfq-filter/judge.c nfq-filter/judge.h \
 	nfq-filter/state.c nfq-filter/state.h \

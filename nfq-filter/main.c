@@ -33,6 +33,9 @@
 #define NFQ_FLOWS_PER_QUEUE	65536
 #define NFQ_FLOW_IDLE_MS	(120 * 1000)	/* conntrack's UDP stream timeout */
 #define NFQ_BINDINGS_MAX	(256 * 1024)
+/* Packet-only TCP flows between SYN and decision, per queue; each holding
+ * one costs HOLD_BYTES_MAX + 1/8 of it while its hello is incomplete. */
+#define NFQ_HOLD_PER_QUEUE	1024
 
 static void
 usage(FILE *f)
@@ -78,13 +81,15 @@ log_stats(const struct nfq_queue *q, size_t nq)
 	for (i = 0; i < nq; i++)
 		log_info("queue %u: packets %ju accepted %ju dropped %ju "
 		    "rejected %ju malformed %ju unreadable %ju enobufs %ju "
-		    "flows-full %ju dns-answers %ju", q[i].num,
+		    "flows-full %ju dns-answers %ju held %ju hold-expired %ju",
+		    q[i].num,
 		    (uintmax_t)q[i].st.packets, (uintmax_t)q[i].st.accepted,
 		    (uintmax_t)q[i].st.dropped, (uintmax_t)q[i].st.rejected,
 		    (uintmax_t)q[i].st.malformed,
 		    (uintmax_t)q[i].st.bad_messages,
 		    (uintmax_t)q[i].st.enobufs, (uintmax_t)q[i].st.flows_full,
-		    (uintmax_t)q[i].st.dns_answers);
+		    (uintmax_t)q[i].st.dns_answers, (uintmax_t)q[i].st.held,
+		    (uintmax_t)q[i].st.hold_expired);
 }
 
 static uint64_t
@@ -229,6 +234,8 @@ main(int argc, char **argv)
 	sh.tel = tel;
 	sh.reject = reject != 0;
 	sh.dns_port = conf.dns_port;
+	sh.packet_only = conf.nfq_packet_only;
+	sh.hold_max = NFQ_HOLD_PER_QUEUE;
 	sh.flow_max = NFQ_FLOWS_PER_QUEUE;
 	sh.flow_idle_ms = NFQ_FLOW_IDLE_MS;
 	atomic_init(&sh.stop, false);
@@ -249,8 +256,8 @@ main(int argc, char **argv)
 		if (nfq_queue_start(&q[i]) == -1)
 			fatal("queue %zu: thread", first + i);
 	emit_daemon(tel, EVENT_DAEMON_STARTED, NULL);
-	log_info("queues %u-%u bound, reject %s", first, last,
-	    sh.reject ? "on" : "off");
+	log_info("queues %u-%u bound, reject %s, mode %s", first, last,
+	    sh.reject ? "on" : "off", sh.packet_only ? "packet-only" : "proxy");
 
 	pfd[0].fd = sigfd;
 	pfd[0].events = POLLIN;

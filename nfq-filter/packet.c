@@ -49,6 +49,7 @@ packet_transport(const uint8_t *buf, size_t len, struct packet *p)
 		p->sport = get16(buf);
 		p->dport = get16(buf + 2);
 		p->tcp_flags = buf[13];
+		p->tcp_seq = (uint32_t)get16(buf + 4) << 16 | get16(buf + 6);
 		p->payload = buf + hlen;
 		p->payload_len = len - hlen;
 		break;

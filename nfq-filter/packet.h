@@ -39,6 +39,7 @@ struct packet {
 	bool		 transport;	/* ports / ICMP fields below are set */
 	uint16_t	 sport, dport;	/* TCP, UDP; ICMP echo: sport = id */
 	uint8_t		 tcp_flags;	/* TH_SYN, ... */
+	uint32_t	 tcp_seq;	/* sequence number (packet-only reassembly) */
 	uint8_t		 icmp_type, icmp_code;
 	/* The transport payload within the bytes given (the packet may be
 	 * longer than the copy range); NULL and 0 without transport. */

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -27,6 +28,7 @@
 #include "dnsmsg.h"
 #include "event.h"
 #include "flow.h"
+#include "hold.h"
 #include "judge.h"
 #include "log.h"
 #include "packet.h"
@@ -169,7 +171,8 @@ nfq_queue_open(struct nfq_queue *q, uint16_t num, struct nfq_shared *sh)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	struct timeval tv = { 0, 500 * 1000 };	/* so the thread sees stop */
+	/* So the thread sees stop, and the hold timer runs (docs/nfq.md). */
+	struct timeval tv = { 0, 100 * 1000 };
 	int fd, size = NFQ_RCVBUF, save;
 	uint64_t seed;
 
@@ -184,6 +187,9 @@ nfq_queue_open(struct nfq_queue *q, uint16_t num, struct nfq_shared *sh)
 	    seed)) == NULL)
 		return -1;
 	if ((q->dns = malloc(sizeof(*q->dns))) == NULL)
+		goto fail;
+	if (sh->packet_only && (q->hold = hold_table_new(sh->hold_max,
+	    seed ^ 0x686f6c64u)) == NULL)
 		goto fail;
 	if ((q->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL)
 		goto fail;
@@ -226,6 +232,8 @@ fail:
 	q->flows = NULL;
 	free(q->dns);
 	q->dns = NULL;
+	hold_table_free(q->hold);
+	q->hold = NULL;
 	errno = save;
 	return -1;
 }
@@ -270,6 +278,29 @@ verdicts_flush(struct verdicts *vs)
 	mnl_nlmsg_batch_reset(vs->b);
 }
 
+/* A flow's verdict on one packet: accepted ones carry the mark that the
+ * gateway saves as the connmark (and the connmark itself with `ct`). */
+static void
+verdict_give(struct verdicts *vs, uint32_t id, int v, bool ct)
+{
+	struct nfq_queue *q = vs->q;
+
+	switch (v) {
+	case FLOW_ACCEPT:
+		q->st.accepted++;
+		verdict_put(vs, id, NF_ACCEPT, NFQ_MARK_ACCEPT, ct);
+		break;
+	case FLOW_REJECT:
+		q->st.rejected++;
+		verdict_put(vs, id, NF_REPEAT, NFQ_MARK_REJECT, false);
+		break;
+	default:
+		q->st.dropped++;
+		verdict_put(vs, id, NF_DROP, 0, false);
+		break;
+	}
+}
+
 static enum event_transport
 event_transport_of(uint8_t proto)
 {
@@ -290,7 +321,7 @@ event_transport_of(uint8_t proto)
 static void
 queue_emit(struct nfq_queue *q, const struct packet *p,
     const struct reg_task *task, const struct policy *pol,
-    const struct judge_decision *d)
+    const struct judge_decision *d, const struct hold_hello *h)
 {
 	struct ag_event ev;
 
@@ -311,6 +342,22 @@ queue_emit(struct nfq_queue *q, const struct packet *p,
 	ev.reason = judge_reason_name(d->reason);
 	if (d->name[0] != '\0')
 		ev.dst_domain = d->name;
+	/* Packet-only TCP: what the first payload said, as the proxy says it. */
+	if (h != NULL && h->kind == HOLD_KIND_TLS) {
+		ev.protocol = PROTOCOL_TLS;
+		if (h->host_len > 0) {
+			ev.tls_server_name = h->host;
+			ev.tls_server_name_len = h->host_len;
+		}
+	} else if (h != NULL && h->kind == HOLD_KIND_HTTP) {
+		ev.protocol = PROTOCOL_HTTP;
+		if (h->method[0] != '\0')
+			ev.http_request_method = h->method;
+		if (h->host_len > 0) {
+			ev.url_domain = h->host;
+			ev.url_domain_len = h->host_len;
+		}
+	}
 	if (task != NULL) {
 		ev.task_id = task->id;
 		ev.trace_id = task->trace_id;
@@ -330,13 +377,17 @@ queue_emit(struct nfq_queue *q, const struct packet *p,
 		log_warn("queue %u: telemetry event lost", q->num);
 }
 
-/* Judge a packet with no flow entry; record and report the decision. */
+/*
+ * Judge a packet with no flow entry; record and report the decision. In
+ * packet-only mode an allowed TCP SYN is not the decision yet: the flow
+ * is held (*pending) until its first payload names the server.
+ */
 static enum flow_verdict
 queue_judge_new(struct nfq_queue *q, const struct packet *p,
-    const struct flow_key *key, uint64_t now)
+    const struct flow_key *key, uint64_t now, bool *pending)
 {
 	struct judge_env env = { q->sh->bindings, q->sh->reject,
-	    q->sh->dns_port };
+	    q->sh->dns_port, q->sh->packet_only };
 	struct judge_decision d;
 	struct registry *reg = NULL;
 	const struct reg_task *task = NULL;
@@ -356,6 +407,18 @@ queue_judge_new(struct nfq_queue *q, const struct packet *p,
 		    addr_format(&p->src, s, sizeof(s)),
 		    addr_format(&p->dst, t, sizeof(t)), p->proto,
 		    judge_reason_name(d.reason));
+	if (d.verdict == FLOW_ACCEPT && q->hold != NULL &&
+	    p->proto == IPPROTO_TCP) {
+		if (hold_insert(q->hold, key, p->tcp_seq, now) != NULL) {
+			*pending = true;
+			goto out;
+		}
+		q->st.flows_full++;
+		log_warnx("queue %u: hold table full (%zu): new TCP flows "
+		    "dropped", q->num, q->sh->hold_max);
+		d.verdict = FLOW_DROP;
+		d.reason = JUDGE_FLOWS_FULL;
+	}
 	/* A later fragment is cached under ports 0: its siblings are
 	 * dropped without an event each. */
 	if (flow_insert(q->flows, key, d.verdict, now) == -1) {
@@ -365,7 +428,7 @@ queue_judge_new(struct nfq_queue *q, const struct packet *p,
 		d.verdict = FLOW_DROP;
 		d.reason = JUDGE_FLOWS_FULL;
 	}
-	queue_emit(q, p, task, pol, &d);
+	queue_emit(q, p, task, pol, &d, NULL);
 out:
 	if (pol != NULL)
 		policy_unref(pol);
@@ -379,13 +442,13 @@ static bool
 queue_dns_answer(struct nfq_queue *q, const struct packet *p, uint64_t now)
 {
 	struct judge_env env = { q->sh->bindings, q->sh->reject,
-	    q->sh->dns_port };
+	    q->sh->dns_port, q->sh->packet_only };
 	struct registry *reg;
 	const struct reg_task *task;
 	struct policy *pol;
 	bool yes;
 
-	if (p->proto != IPPROTO_UDP ||
+	if ((p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP) ||
 	    (p->sport != 53 && p->sport != q->sh->dns_port))
 		return false;
 	if (nfq_state_lookup(q->sh->state, &p->dst, &reg, &task, &pol) == -1)
@@ -397,6 +460,140 @@ queue_dns_answer(struct nfq_queue *q, const struct packet *p, uint64_t now)
 	if (yes)
 		q->st.dns_answers++;
 	return yes;
+}
+
+/* A packet with a flow's addresses and ports, for judging and reporting a
+ * held flow once its packets are only ids. */
+static void
+packet_of_key(const struct flow_key *k, struct packet *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->src = k->src;
+	p->dst = k->dst;
+	p->proto = k->proto;
+	p->sport = k->sport;
+	p->dport = k->dport;
+	p->transport = true;
+}
+
+/*
+ * Decide a held flow by what its first payload said: judge, record the
+ * flow's verdict (later packets get it from the flow table), write its one
+ * event and answer every held packet, in the order they came. The caller
+ * forgets f.
+ */
+static enum flow_verdict
+queue_hold_decide(struct verdicts *vs, struct hold_flow *f, enum hold_result r,
+    const struct hold_hello *h)
+{
+	struct nfq_queue *q = vs->q;
+	struct judge_env env = { q->sh->bindings, q->sh->reject,
+	    q->sh->dns_port, q->sh->packet_only };
+	struct judge_decision d;
+	struct registry *reg = NULL;
+	const struct reg_task *task = NULL;
+	struct policy *pol = NULL;
+	struct packet p;
+	size_t i;
+
+	packet_of_key(&f->key, &p);
+	(void)nfq_state_lookup(q->sh->state, &p.src, &reg, &task, &pol);
+	judge_tcp_hello(&env, &p, task, pol, r, h, vs->now_ms, &d);
+	if (!telemetry_ok(q->sh->tel)) {
+		d.verdict = FLOW_DROP;
+		d.reason = JUDGE_TELEMETRY;
+	} else {
+		if (flow_insert(q->flows, &f->key, d.verdict, vs->now_ms) == -1) {
+			q->st.flows_full++;
+			d.verdict = FLOW_DROP;
+			d.reason = JUDGE_FLOWS_FULL;
+		}
+		queue_emit(q, &p, task, pol, &d, h);
+	}
+	log_debug("queue %u: held flow (%zu packets, %zu bytes) %s: %s",
+	    q->num, f->npkts, f->contig, hold_result_name(r),
+	    judge_reason_name(d.reason));
+	for (i = 0; i < f->npkts; i++)
+		verdict_give(vs, f->pkts[i].id, d.verdict, f->pkts[i].ct);
+	if (pol != NULL)
+		policy_unref(pol);
+	if (reg != NULL)
+		registry_unref(reg);
+	return d.verdict;
+}
+
+/* The hold timer: a flow whose hello did not complete in time is denied. */
+static void
+queue_hold_expired(void *arg, struct hold_flow *f)
+{
+	struct verdicts *vs = arg;
+	struct hold_hello h;
+	enum hold_result r;
+
+	vs->q->st.hold_expired++;
+	if ((r = hold_examine(f, &h)) == HOLD_NEED_MORE)
+		r = HOLD_INCOMPLETE;
+	(void)queue_hold_decide(vs, f, r, &h);
+}
+
+/*
+ * Packet-only TCP: a decided flow's packet gets the flow's verdict; an
+ * allowed SYN starts a held flow and passes unmarked (a connmark now would
+ * let the ClientHello skip the queue); a held flow's packets wait until
+ * its first payload is complete, or the hold bounds deny it.
+ */
+static void
+queue_tcp(struct verdicts *vs, uint32_t id, bool ct, const struct packet *p,
+    const struct flow_key *key)
+{
+	struct nfq_queue *q = vs->q;
+	struct hold_flow *f;
+	struct hold_hello h;
+	enum hold_result r;
+	bool pending = false;
+	int v;
+
+	if ((v = flow_lookup(q->flows, key, vs->now_ms)) != 0) {
+		verdict_give(vs, id, v, ct);
+		return;
+	}
+	if ((f = hold_lookup(q->hold, key)) == NULL) {
+		v = queue_judge_new(q, p, key, vs->now_ms, &pending);
+		if (!pending) {
+			verdict_give(vs, id, v, ct);
+			return;
+		}
+		q->st.accepted++;
+		verdict_put(vs, id, NF_ACCEPT, 0, false);
+		return;
+	}
+	if (f->state == HOLD_SYN && p->payload_len == 0 &&
+	    !(p->tcp_flags & TH_FIN)) {
+		/* The handshake's ACK, a retransmitted SYN, or a reset:
+		 * nothing to judge yet, nothing sent yet. */
+		q->st.accepted++;
+		verdict_put(vs, id, NF_ACCEPT, 0, false);
+		f->seen_ms = vs->now_ms;
+		if (p->tcp_flags & TH_RST)
+			hold_remove(q->hold, f);
+		return;
+	}
+	if (hold_add(f, id, ct, p, vs->now_ms) == -1) {
+		/* Too many packets (or no memory) before the hello was
+		 * complete: it is incomplete, this packet included. */
+		f->overflow = true;
+		r = hold_examine(f, &h);
+		v = queue_hold_decide(vs, f, r == HOLD_NEED_MORE ?
+		    HOLD_INCOMPLETE : r, &h);
+		verdict_give(vs, id, v, ct);
+		hold_remove(q->hold, f);
+		return;
+	}
+	q->st.held++;
+	if ((r = hold_examine(f, &h)) == HOLD_NEED_MORE)
+		return;
+	(void)queue_hold_decide(vs, f, r, &h);
+	hold_remove(q->hold, f);
 }
 
 /* One queued packet: every attribute checked, exactly one verdict. */
@@ -412,6 +609,7 @@ queue_packet_cb(const struct nlmsghdr *nlh, void *arg)
 	uint32_t id, mark = 0;
 	struct packet p;
 	struct flow_key key;
+	bool pending = false;
 	int v;
 
 	memset(attr, 0, sizeof(attr));
@@ -452,25 +650,14 @@ queue_packet_cb(const struct nlmsghdr *nlh, void *arg)
 		key.proto = p.proto;
 		key.sport = p.sport;
 		key.dport = p.dport;
+		if (q->hold != NULL && p.proto == IPPROTO_TCP && p.transport) {
+			queue_tcp(vs, id, attr[NFQA_CT] != NULL, &p, &key);
+			return MNL_CB_OK;
+		}
 		if ((v = flow_lookup(q->flows, &key, vs->now_ms)) == 0)
-			v = queue_judge_new(q, &p, &key, vs->now_ms);
+			v = queue_judge_new(q, &p, &key, vs->now_ms, &pending);
 	}
-
-	switch (v) {
-	case FLOW_ACCEPT:
-		q->st.accepted++;
-		verdict_put(vs, id, NF_ACCEPT, NFQ_MARK_ACCEPT,
-		    attr[NFQA_CT] != NULL);
-		break;
-	case FLOW_REJECT:
-		q->st.rejected++;
-		verdict_put(vs, id, NF_REPEAT, NFQ_MARK_REJECT, false);
-		break;
-	default:
-		q->st.dropped++;
-		verdict_put(vs, id, NF_DROP, 0, false);
-		break;
-	}
+	verdict_give(vs, id, v, attr[NFQA_CT] != NULL);
 	return MNL_CB_OK;
 }
 
@@ -494,28 +681,31 @@ queue_main(void *arg)
 		fatal("queue %u: batch", q->num);
 	while (!atomic_load(&q->sh->stop)) {
 		n = mnl_socket_recvfrom(q->nl, rbuf, QUEUE_RECV_SIZE);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				/* Messages lost: their packets wait in the
-				 * kernel for a verdict that will not come. */
-				q->st.enobufs++;
-				log_warnx("queue %u: receive buffer overrun",
-				    q->num);
-				continue;
-			}
+		vs.now_ms = now_ms();
+		if (n == -1 && errno == ENOBUFS) {
+			/* Messages lost: their packets wait in the kernel
+			 * for a verdict that will not come. */
+			q->st.enobufs++;
+			log_warnx("queue %u: receive buffer overrun", q->num);
+		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
 			log_warn("queue %u: receive", q->num);
 			break;
+		} else if (n >= 0) {
+			gen = nfq_state_generation(q->sh->state);
+			if (gen != q->gen) {
+				/* Policies or tasks changed: judge flows
+				 * again (held flows are judged when complete,
+				 * under the new state). */
+				flow_clear(q->flows);
+				q->gen = gen;
+			}
+			(void)flow_expire(q->flows, vs.now_ms);
+			queue_walk(q, rbuf, (size_t)n, &vs, 0, &acked, &err);
 		}
-		vs.now_ms = now_ms();
-		if ((gen = nfq_state_generation(q->sh->state)) != q->gen) {
-			/* Policies or tasks changed: judge flows again. */
-			flow_clear(q->flows);
-			q->gen = gen;
-		}
-		(void)flow_expire(q->flows, vs.now_ms);
-		queue_walk(q, rbuf, (size_t)n, &vs, 0, &acked, &err);
+		/* The hold timer: at most the receive timeout late. */
+		if (q->hold != NULL && hold_count(q->hold) > 0)
+			(void)hold_expire(q->hold, vs.now_ms, queue_hold_expired,
+			    &vs);
 		verdicts_flush(&vs);
 	}
 	mnl_nlmsg_batch_stop(vs.b);
@@ -557,4 +747,6 @@ nfq_queue_close(struct nfq_queue *q)
 	q->flows = NULL;
 	free(q->dns);
 	q->dns = NULL;
+	hold_table_free(q->hold);
+	q->hold = NULL;
 }

@@ -17,6 +17,7 @@ struct nfq_state;
 struct telemetry;
 struct bindings;
 struct flow_table;
+struct hold_table;
 struct mnl_socket;
 struct dns_response;
 
@@ -45,6 +46,8 @@ struct nfq_shared {
 	struct bindings		*bindings;
 	bool			 reject;	/* NF_REPEAT + mark for denied UDP/TCP */
 	uint16_t		 dns_port;	/* the forwarder's (conf dns-port) */
+	bool			 packet_only;	/* nfq-mode packet-only: TCP too */
+	size_t			 hold_max;	/* TCP flows held per queue */
 	size_t			 flow_max;	/* flows per queue */
 	uint64_t		 flow_idle_ms;
 	atomic_bool		 stop;
@@ -54,6 +57,8 @@ struct nfq_queue_stats {
 	_Atomic uint64_t	packets, accepted, dropped, rejected;
 	_Atomic uint64_t	malformed, bad_messages, enobufs, flows_full;
 	_Atomic uint64_t	dns_answers;	/* learned from, accepted */
+	_Atomic uint64_t	held;		/* packets whose verdict waited */
+	_Atomic uint64_t	hold_expired;	/* flows denied: hello incomplete in time */
 };
 
 struct nfq_queue {
@@ -61,6 +66,7 @@ struct nfq_queue {
 	struct mnl_socket	*nl;
 	uint32_t		 portid;
 	struct flow_table	*flows;
+	struct hold_table	*hold;		/* packet-only TCP flows being judged */
 	struct dns_response	*dns;		/* parse buffer for answers (~34 KiB) */
 	uint64_t		 gen;		/* nfq_state generation the flows hold */
 	struct nfq_shared	*sh;

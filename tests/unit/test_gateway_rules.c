@@ -108,6 +108,7 @@ static const char want_custom4_q7[] =
     "-A AGENTGATE-FWD -s 198.19.128.0/17 -m connmark --mark 0x61670001 -m comment --comment \"agentgate: accepted by agentgate-nfq\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -s 198.19.128.0/17 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
     "-A AGENTGATE-OUT -d 198.19.128.0/17 -p udp -m udp --sport 5300 -m comment --comment \"agentgate: DNS answers to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "-A AGENTGATE-OUT -d 198.19.128.0/17 -p tcp -m tcp --sport 5300 -m comment --comment \"agentgate: DNS answers over TCP to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
     "COMMIT\n"
     "*mangle\n"
     ":AGENTGATE-MARK - [0:0]\n"
@@ -144,10 +145,49 @@ static const char want_custom6_q2_5[] =
     "-A AGENTGATE-FWD -s fd00:1234:5600::/40 -m connmark --mark 0x61670001 -m comment --comment \"agentgate: accepted by agentgate-nfq\" -j ACCEPT\n"
     "-A AGENTGATE-FWD -s fd00:1234:5600::/40 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-balance 2:5\n"
     "-A AGENTGATE-OUT -d fd00:1234:5600::/40 -p udp -m udp --sport 5300 -m comment --comment \"agentgate: DNS answers to agentgate-nfq\" -j NFQUEUE --queue-balance 2:5\n"
+    "-A AGENTGATE-OUT -d fd00:1234:5600::/40 -p tcp -m tcp --sport 5300 -m comment --comment \"agentgate: DNS answers over TCP to agentgate-nfq\" -j NFQUEUE --queue-balance 2:5\n"
     "COMMIT\n"
     "*mangle\n"
     ":AGENTGATE-MARK - [0:0]\n"
     "-A AGENTGATE-MARK -s fd00:1234:5600::/40 -m mark --mark 0x61670001 -m comment --comment \"agentgate: accepted flows keep the mark\" -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff\n"
+    "COMMIT\n";
+
+/*
+ * Packet-only mode, IPv4, queue 7: no TCP redirect and no explicit-proxy
+ * exception, only DNS over TCP reaches the gateway, established TCP is not
+ * accepted before the queue (only the connmark fast path skips it), and a
+ * refused TCP flow gets a reset.
+ */
+static const char want_packet_only4[] =
+    "# agentgate gateway rules, IPv4 (agentgatectl gateway up)\n"
+    "*nat\n"
+    ":AGENTGATE-PRE - [0:0]\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p tcp -m addrtype --dst-type LOCAL -m tcp ! --dport 53 -m comment --comment \"agentgate: TCP to the gateway itself is judged in AGENTGATE-IN\" -j RETURN\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p udp -m udp --dport 53 -m comment --comment \"agentgate: every DNS query to the forwarder\" -j REDIRECT --to-ports 5300\n"
+    "-A AGENTGATE-PRE -s 198.19.128.0/17 -p tcp -m tcp --dport 53 -m comment --comment \"agentgate: every DNS query to the forwarder\" -j REDIRECT --to-ports 5300\n"
+    "COMMIT\n"
+    "*filter\n"
+    ":AGENTGATE-FWD - [0:0]\n"
+    ":AGENTGATE-IN - [0:0]\n"
+    ":AGENTGATE-OUT - [0:0]\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -p tcp -m tcp --dport 5300 -m comment --comment \"agentgate: DNS over TCP\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -p udp -m udp --dport 5300 -m comment --comment \"agentgate: DNS\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -p icmp -m icmp --icmp-type 8 -m limit --limit 10/sec --limit-burst 20 -m comment --comment \"agentgate: ping the gateway, rate-limited\" -j ACCEPT\n"
+    "-A AGENTGATE-IN -s 198.19.128.0/17 -m comment --comment \"agentgate: sandboxes reach the gateway only on DNS and the proxy\" -j DROP\n"
+    "-A AGENTGATE-FWD -d 198.19.128.0/17 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: replies to sandboxes\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -d 198.19.128.0/17 -m comment --comment \"agentgate: nothing new reaches a sandbox\" -j DROP\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 ! -p tcp -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"agentgate: flows already judged\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -p tcp -m mark --mark 0x61670002 -m comment --comment \"agentgate: refused by agentgate-nfq\" -j REJECT --reject-with tcp-reset\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m mark --mark 0x61670002 -m comment --comment \"agentgate: refused by agentgate-nfq\" -j REJECT --reject-with icmp-port-unreachable\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m connmark --mark 0x61670001 -m comment --comment \"agentgate: accepted by agentgate-nfq\" -j ACCEPT\n"
+    "-A AGENTGATE-FWD -s 198.19.128.0/17 -m comment --comment \"agentgate: other traffic to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "-A AGENTGATE-OUT -d 198.19.128.0/17 -p udp -m udp --sport 5300 -m comment --comment \"agentgate: DNS answers to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "-A AGENTGATE-OUT -d 198.19.128.0/17 -p tcp -m tcp --sport 5300 -m comment --comment \"agentgate: DNS answers over TCP to agentgate-nfq\" -j NFQUEUE --queue-num 7\n"
+    "COMMIT\n"
+    "*mangle\n"
+    ":AGENTGATE-MARK - [0:0]\n"
+    "-A AGENTGATE-MARK -s 198.19.128.0/17 -m mark --mark 0x61670001 -m comment --comment \"agentgate: accepted flows keep the mark\" -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff\n"
     "COMMIT\n";
 
 static void
@@ -206,6 +246,23 @@ test_render_custom_queue_range(void **state)
 	c.nfq_queue_first = 2;
 	c.nfq_queue_last = 5;
 	check_render(&c, 6, want_custom6_q2_5);
+	conf_free(&c);
+}
+
+static void
+test_render_packet_only(void **state)
+{
+	struct ag_conf c;
+	char buf[64];
+
+	custom_conf(&c);
+	c.nfq_packet_only = true;
+	check_render(&c, 4, want_packet_only4);
+	/* Packet-only without the queue would send TCP nowhere. */
+	c.nfq_enable = false;
+	errno = 0;
+	assert_int_equal(gateway_rules_render(&c, 4, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, EINVAL);
 	conf_free(&c);
 }
 
@@ -511,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_render_default),
 		cmocka_unit_test(test_render_custom_one_queue),
 		cmocka_unit_test(test_render_custom_queue_range),
+		cmocka_unit_test(test_render_packet_only),
 		cmocka_unit_test(test_render_short_buffer),
 		cmocka_unit_test(test_render_refused),
 		cmocka_unit_test(test_compare),

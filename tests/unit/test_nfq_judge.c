@@ -104,7 +104,7 @@ test_table(void **state)
 		/* QUIC to an address no rule allows. */
 		{ "198.19.0.2", IPPROTO_UDP, 443, true, FLOW_REJECT, JUDGE_POLICY, 0 },
 	};
-	struct judge_env env = { NULL, false, 5353 };
+	struct judge_env env = { NULL, false, 5353, false };
 	struct judge_decision d;
 	struct packet p;
 	size_t i;
@@ -127,7 +127,7 @@ static void
 test_before_policy(void **state)
 {
 	struct fixture *f = *state;
-	struct judge_env env = { f->b, true, 5353 };
+	struct judge_env env = { f->b, true, 5353, false };
 	struct judge_decision d;
 	struct packet p = pkt("198.19.0.2", IPPROTO_UDP, 7);
 
@@ -157,7 +157,7 @@ static void
 test_bindings(void **state)
 {
 	struct fixture *f = *state;
-	struct judge_env env = { f->b, true, 5353 };
+	struct judge_env env = { f->b, true, 5353, false };
 	struct judge_decision d;
 	struct reg_task other;
 	struct packet p;
@@ -211,7 +211,7 @@ test_dns_answer(void **state)
 	};
 	static struct dns_response scratch;
 	struct fixture *f = *state;
-	struct judge_env env = { f->b, true, 5353 };
+	struct judge_env env = { f->b, true, 5353, false };
 	struct judge_decision d;
 	struct ag_addr a;
 	uint8_t ans[512];
