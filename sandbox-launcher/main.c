@@ -35,6 +35,7 @@
 #include "pool.h"
 #include "registry.h"
 #include "sandbox.h"
+#include "taskcount.h"
 #include "taskid.h"
 #include "telemetry.h"
 #include "units.h"
@@ -69,6 +70,8 @@ struct run {
 	bool			 init_gone;	/* the sandbox's init is reaped */
 	struct timespec		 started;	/* CLOCK_REALTIME, for event.start */
 	struct timespec		 started_mono;	/* for event.duration */
+	struct taskcount	 counts;	/* where the daemons' streams were */
+	bool			 counting;	/* counts marked at the start */
 	struct timespec		 t0;		/* AGENTGATE_RUN_TIMES: launch */
 	bool			 times;
 };
@@ -373,6 +376,42 @@ net_setup(struct run *r)
 }
 
 /*
+ * The task's attempts for task-ended, from what the daemons appended to
+ * their streams since the task started. Absent (EVENT_ABSENT) when they
+ * cannot be counted; the reason goes to stderr.
+ */
+static void
+attempts_count(struct run *r, struct ag_event *ev)
+{
+	struct timespec settle = { TASKCOUNT_SETTLE_MS / 1000,
+	    (TASKCOUNT_SETTLE_MS % 1000) * 1000000L };
+	struct taskcount_counts c;
+
+	if (!r->counting)
+		return;
+	/* Nothing written since: no attempt, no reading, no wait. */
+	if (taskcount_changed(&r->counts)) {
+		if (taskcount_read(&r->counts, &c) == -1)
+			goto fail;
+		if (c.allowed + c.denied + c.pending > 0) {
+			while (nanosleep(&settle, &settle) == -1 && errno == EINTR)
+				;
+			if (taskcount_read(&r->counts, &c) == -1)
+				goto fail;
+		}
+	} else
+		memset(&c, 0, sizeof(c));
+	ev->attempts_allowed = c.allowed;
+	ev->attempts_denied = c.denied;
+	ev->attempts_pending = c.pending;
+	return;
+fail:
+	fprintf(stderr, "agentgate-run: task %s: cannot count its attempts in "
+	    "%s: %s\n", r->id, r->conf.log_dir, errno == ESTALE ?
+	    "the telemetry file of the task's start is gone" : strerror(errno));
+}
+
+/*
  * One task-started or task-ended line on the "run" stream. Launchers share
  * the stream, and its writer holds the file's lock while open, so each
  * launcher opens it for one line. The writer reads the end of the chain
@@ -399,6 +438,10 @@ run_event(struct run *r, enum event_kind kind, int code)
 	 * 10,000 entries cost more than the line. A line that cannot be
 	 * written is reported (and fails the launch when failing closed). */
 	cfg.backlog = 0;
+	/* Before the lock: counting may read and wait. */
+	event_init(&ev, kind);
+	if (kind == EVENT_TASK_ENDED)
+		attempts_count(r, &ev);
 	if (path_join(lockpath, sizeof(lockpath), r->conf.run_dir,
 	    "telemetry-run.lock", "") == -1)
 		return -1;
@@ -424,7 +467,6 @@ run_event(struct run *r, enum event_kind kind, int code)
 			break;
 		len += (size_t)n;
 	}
-	event_init(&ev, kind);
 	ev.task_id = r->id;
 	ev.policy = r->policy != NULL ? r->policy : r->policy_file;
 	ev.src_ip = r->l4.sandbox;
@@ -781,6 +823,8 @@ main(int argc, char *argv[])
 	if (net_setup(&r) == -1)
 		goto kill;
 	stamp(&r, "network set up");
+	/* Before the command can make an attempt. */
+	r.counting = taskcount_mark(&r.counts, r.conf.log_dir, r.id) == 0;
 	if (task_started(&r) == -1)
 		goto kill;
 	stamp(&r, "task-started written");

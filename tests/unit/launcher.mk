@@ -1,4 +1,5 @@
-# agentgate-run's pure parts: pools, inline policy text, task ids, and the
+# agentgate-run's pure parts: pools, inline policy text, task ids, attempt
+# counts from telemetry files (a temporary folder), and the
 # seccomp filter (installed in a forked child: no root needed).
 check_PROGRAMS += tests/unit/test_pool tests/unit/test_launchtext
 TESTS += tests/unit/test_pool tests/unit/test_launchtext
@@ -16,3 +17,9 @@ tests_unit_test_seccomp_SOURCES = tests/unit/test_seccomp.c
 tests_unit_test_seccomp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_seccomp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sandbox-launcher
 tests_unit_test_seccomp_LDADD = $(LAUNCHER_LIBS) $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/test_taskcount
+TESTS += tests/unit/test_taskcount
+tests_unit_test_taskcount_SOURCES = tests/unit/test_taskcount.c
+tests_unit_test_taskcount_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_taskcount_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sandbox-launcher -I$(top_srcdir)/ctl
+tests_unit_test_taskcount_LDADD = $(LAUNCHER_LIBS) $(CTLLOG_LIBS) $(UNIT_LIBS)
