@@ -44,3 +44,10 @@ tests_unit_test_proxy_SOURCES = tests/unit/test_proxy.c
 tests_unit_test_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_proxy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_proxy_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_approval
+TESTS += tests/unit/test_approval
+tests_unit_test_approval_SOURCES = tests/unit/test_approval.c
+tests_unit_test_approval_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_approval_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_approval_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)

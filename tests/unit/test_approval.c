@@ -1,0 +1,691 @@
+/*
+ * proxy/approval*.c: the approval store (joining, the per-task cap, the
+ * first decision winning, scopes, expiry on a fake clock), the synthetic
+ * address map, the scope parser and the forever file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "approval.h"
+#include "approval_file.h"
+#include "approval_pool.h"
+#include "conf.h"
+
+/* ---- fixtures ---- */
+
+struct fx {
+	struct ag_conf		 conf;
+	struct approvals	*a;
+	uint64_t		 now;
+	char			 dir[64];
+	/* what observers and wake functions saw */
+	int			 ev[3];
+	char			 last_id[APPROVAL_ID_LEN + 1];
+	unsigned		 last_nconns;
+	enum approval_state	 last_state;
+	int			 woken[3];
+	char			 woken_reason[64];
+};
+
+static uint64_t
+fake_now(void *arg)
+{
+	return ((struct fx *)arg)->now;
+}
+
+static void
+observe(void *arg, enum approval_event ev, const struct approval_info *i)
+{
+	struct fx *f = arg;
+
+	f->ev[ev]++;
+	snprintf(f->last_id, sizeof(f->last_id), "%s", i->id);
+	f->last_nconns = i->nconns;
+	f->last_state = i->state;
+}
+
+static void
+wake(void *arg, enum approval_outcome out, const char *id, const char *reason)
+{
+	struct fx *f = arg;
+
+	f->woken[out]++;
+	snprintf(f->woken_reason, sizeof(f->woken_reason), "%s", reason ? reason : "");
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(conf_init(&f->conf), 0);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/agentgate-approval-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(conf_set_path(&f->conf.state_dir, f->dir), 0);
+	f->conf.approval_timeout_ms = 120000;
+	f->conf.approval_max_pending = 3;
+	assert_non_null(f->a = approvals_new(NULL, &f->conf));
+	f->now = 1000000;
+	approvals_set_clock(f->a, fake_now, f);
+	assert_int_equal(approvals_observe(f->a, observe, f), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	approvals_free(f->a);
+	conf_free(&f->conf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct approval_request_key
+key(const char *task, const char *name, uint16_t port)
+{
+	return (struct approval_request_key){ .task_id = task, .policy = "dev",
+	    .trace_id = "trace-1", .name = name, .proto = "tcp", .port = port };
+}
+
+static struct approval_hold *
+hold(struct fx *f, const char *task, const char *name, uint16_t port, bool *created)
+{
+	struct approval_request_key k = key(task, name, port);
+
+	return approvals_hold(f->a, &k, wake, f, created);
+}
+
+static enum approval_verdict
+check(struct fx *f, const char *task, const char *policy, const char *name, uint16_t port)
+{
+	struct approval_check c;
+
+	approvals_check(f->a, task, policy, name, port, "tcp", &c);
+	return c.verdict;
+}
+
+static int
+decide(struct fx *f, const char *id, bool allow, enum approval_scope scope,
+    uint64_t ms, const char *reason)
+{
+	struct approval_decision d = { .allow = allow, .scope = scope,
+	    .duration_ms = ms, .decider = "alice (uid 1000)", .reason = reason };
+
+	return approvals_decide(f->a, id, &d);
+}
+
+/* ---- scope parser ---- */
+
+static void
+test_scope_parse(void **state)
+{
+	static const struct {
+		const char		*in;
+		int			 rc;
+		enum approval_scope	 scope;
+		uint64_t		 ms;
+	} cases[] = {
+		{ "once", 0, APPROVAL_ONCE, 0 },
+		{ "task", 0, APPROVAL_TASK, 0 },
+		{ "forever", 0, APPROVAL_FOREVER, 0 },
+		{ "90s", 0, APPROVAL_DURATION, 90000 },
+		{ "8h", 0, APPROVAL_DURATION, 28800000 },
+		{ "1w", 0, APPROVAL_DURATION, 604800000 },
+		{ "0s", -1, 0, 0 },	/* a scope that ends at once is no scope */
+		{ "0", -1, 0, 0 },
+		{ "", -1, 0, 0 },
+		{ "Once", -1, 0, 0 },
+		{ "onc", -1, 0, 0 },	/* never a prefix */
+		{ "forever ", -1, 0, 0 },
+		{ "8", -1, 0, 0 },
+		{ "-1h", -1, 0, 0 },
+		{ "duration", -1, 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum approval_scope s = APPROVAL_ONCE;
+		uint64_t ms = 7;
+		int rc = approval_scope_parse(cases[i].in, &s, &ms);
+
+		if (rc != cases[i].rc)
+			fail_msg("'%s': rc %d, want %d", cases[i].in, rc, cases[i].rc);
+		if (rc == 0 && (s != cases[i].scope || ms != cases[i].ms))
+			fail_msg("'%s': scope %d ms %llu", cases[i].in, (int)s,
+			    (unsigned long long)ms);
+		if (rc == -1)
+			assert_int_equal(errno, EINVAL);
+	}
+	assert_string_equal(approval_scope_name(APPROVAL_DURATION), "duration");
+	assert_string_equal(approval_scope_name(APPROVAL_FOREVER), "forever");
+	assert_string_equal(approval_state_name(APPROVAL_PENDING), "pending");
+	assert_string_equal(approval_state_name(APPROVAL_EXPIRED), "expired");
+}
+
+/* ---- the store ---- */
+
+static void
+test_join(void **state)
+{
+	struct fx *f = *state;
+	struct approval_hold *h1, *h2, *h3, *h4;
+	bool created;
+	char id[APPROVAL_ID_LEN + 1];
+
+	assert_non_null(h1 = hold(f, "t1", "example.test", 443, &created));
+	assert_true(created);
+	assert_int_equal(f->ev[APPROVAL_EV_REQUESTED], 1);
+	assert_int_equal(f->last_nconns, 1);
+	snprintf(id, sizeof(id), "%s", approval_hold_id(h1));
+	assert_int_equal(strlen(id), APPROVAL_ID_LEN);
+	assert_int_equal(strspn(id, "0123456789abcdef"), APPROVAL_ID_LEN);
+	assert_string_equal(f->last_id, id);
+
+	/* Same (task, name, port, proto): one request. */
+	assert_non_null(h2 = hold(f, "t1", "example.test", 443, &created));
+	assert_false(created);
+	assert_string_equal(approval_hold_id(h2), id);
+	assert_int_equal(f->ev[APPROVAL_EV_REQUESTED], 1);
+	/* Another port, another task: requests of their own. */
+	assert_non_null(h3 = hold(f, "t1", "example.test", 22, &created));
+	assert_true(created);
+	assert_string_not_equal(approval_hold_id(h3), id);
+	assert_non_null(h4 = hold(f, "t2", "example.test", 443, &created));
+	assert_true(created);
+	assert_int_equal(f->ev[APPROVAL_EV_REQUESTED], 3);
+
+	/* A connection that ends first leaves its request pending. */
+	approvals_release(f->a, h2);
+	assert_int_equal(decide(f, id, true, APPROVAL_ONCE, 0, NULL), 0);
+	assert_int_equal(f->woken[APPROVAL_OUT_ALLOW], 1);	/* h1 only */
+	assert_int_equal(f->last_state, APPROVAL_ALLOWED);
+	approvals_release(f->a, h3);
+	approvals_release(f->a, h4);
+}
+
+static void
+test_cap(void **state)
+{
+	struct fx *f = *state;
+	bool created;
+
+	/* approval_max_pending is 3 in the fixture. */
+	assert_non_null(hold(f, "t1", "a.test", 443, &created));
+	assert_non_null(hold(f, "t1", "b.test", 443, &created));
+	assert_non_null(hold(f, "t1", "c.test", 443, &created));
+	errno = 0;
+	assert_null(hold(f, "t1", "d.test", 443, &created));
+	assert_int_equal(errno, EDQUOT);
+	assert_false(created);
+	/* Joining an existing request is not a new one; other tasks are free. */
+	assert_non_null(hold(f, "t1", "b.test", 443, &created));
+	assert_false(created);
+	assert_non_null(hold(f, "t2", "d.test", 443, &created));
+	assert_true(created);
+	/* Bad keys. */
+	assert_null(hold(f, "", "e.test", 443, &created));
+	assert_int_equal(errno, EINVAL);
+	assert_null(hold(f, "t3", "", 443, &created));
+	assert_int_equal(errno, EINVAL);
+}
+
+struct list_ctx {
+	char		 ids[8][APPROVAL_ID_LEN + 1];
+	enum approval_state st[8];
+	unsigned	 n;
+};
+
+static void
+list_cb(void *arg, const struct approval_info *i)
+{
+	struct list_ctx *l = arg;
+
+	if (l->n < 8) {
+		snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", i->id);
+		l->st[l->n] = i->state;
+	}
+	l->n++;
+}
+
+static void
+test_first_decision_wins(void **state)
+{
+	struct fx *f = *state;
+	struct approval_hold *h1, *h2;
+	struct list_ctx l = { .n = 0 };
+	char id1[APPROVAL_ID_LEN + 1], id2[APPROVAL_ID_LEN + 1];
+	bool created;
+
+	assert_non_null(h1 = hold(f, "t1", "one.test", 443, &created));
+	assert_non_null(h2 = hold(f, "t1", "two.test", 443, &created));
+	snprintf(id1, sizeof(id1), "%s", approval_hold_id(h1));
+	snprintf(id2, sizeof(id2), "%s", approval_hold_id(h2));
+	assert_int_equal(decide(f, id1, false, APPROVAL_ONCE, 0, "not today"), 0);
+	assert_int_equal(f->woken[APPROVAL_OUT_DENY], 1);
+	assert_string_equal(f->woken_reason, "not today");
+	assert_int_equal(f->ev[APPROVAL_EV_DECIDED], 1);
+	errno = 0;
+	assert_int_equal(decide(f, id1, true, APPROVAL_ONCE, 0, NULL), -1);
+	assert_int_equal(errno, EALREADY);
+	assert_int_equal(f->ev[APPROVAL_EV_DECIDED], 1);
+	assert_int_equal(f->woken[APPROVAL_OUT_ALLOW], 0);
+	assert_int_equal(decide(f, "00000000", true, APPROVAL_ONCE, 0, NULL), -1);
+	assert_int_equal(errno, ENOENT);
+	/* A decision without a decider, or a 0 ms duration, is refused. */
+	{
+		struct approval_decision d = { .allow = true, .scope = APPROVAL_ONCE };
+
+		assert_int_equal(approvals_decide(f->a, id2, &d), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	assert_int_equal(decide(f, id2, true, APPROVAL_DURATION, 0, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	/* Listing: pending first, then decided. */
+	approvals_foreach(f->a, list_cb, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.ids[0], id2);
+	assert_int_equal(l.st[0], APPROVAL_PENDING);
+	assert_string_equal(l.ids[1], id1);
+	assert_int_equal(l.st[1], APPROVAL_DENIED);
+}
+
+static bool
+only_t2_alive(void *arg, const char *task_id)
+{
+	return strcmp(task_id, "t2") == 0;
+}
+
+static void
+test_scope_once_and_task(void **state)
+{
+	struct fx *f = *state;
+	struct approval_hold *h;
+	bool created;
+
+	/* once: the held connections only; the next one asks again. */
+	assert_non_null(h = hold(f, "t1", "once.test", 443, &created));
+	assert_int_equal(decide(f, approval_hold_id(h), true, APPROVAL_ONCE, 0, NULL), 0);
+	assert_int_equal(check(f, "t1", "dev", "once.test", 443), APPROVAL_ASK);
+	assert_int_equal(approvals_check_name(f->a, "t1", "dev", "once.test"), APPROVAL_ASK);
+
+	/* task: that task, that name, port and proto, until the task goes. */
+	assert_non_null(h = hold(f, "t1", "task.test", 443, &created));
+	{
+		struct approval_check c;
+		char id[APPROVAL_ID_LEN + 1];
+
+		snprintf(id, sizeof(id), "%s", approval_hold_id(h));
+		assert_int_equal(decide(f, id, true, APPROVAL_TASK, 0, NULL), 0);
+		approvals_check(f->a, "t1", "dev", "task.test", 443, "tcp", &c);
+		assert_int_equal(c.verdict, APPROVAL_GRANTED);
+		assert_string_equal(c.id, id);
+		assert_null(c.rule_file);
+	}
+	assert_int_equal(check(f, "t2", "dev", "task.test", 443), APPROVAL_ASK);
+	assert_int_equal(check(f, "t1", "dev", "task.test", 80), APPROVAL_ASK);
+	assert_int_equal(check(f, "t1", "dev", "other.test", 443), APPROVAL_ASK);
+
+	/* A task-scoped denial: REFUSED, and DNS for the name is refused. */
+	assert_non_null(h = hold(f, "t1", "bad.test", 22, &created));
+	assert_int_equal(decide(f, approval_hold_id(h), false, APPROVAL_TASK, 0, NULL), 0);
+	assert_int_equal(check(f, "t1", "dev", "bad.test", 22), APPROVAL_REFUSED);
+	assert_int_equal(approvals_check_name(f->a, "t1", "dev", "bad.test"), APPROVAL_REFUSED);
+	assert_int_equal(approvals_check_name(f->a, "t2", "dev", "bad.test"), APPROVAL_ASK);
+
+	/* The task leaves the registry: its decisions end. */
+	approvals_tasks_gone(f->a, only_t2_alive, NULL);
+	assert_int_equal(check(f, "t1", "dev", "task.test", 443), APPROVAL_ASK);
+	assert_int_equal(approvals_check_name(f->a, "t1", "dev", "bad.test"), APPROVAL_ASK);
+}
+
+static void
+test_scope_duration(void **state)
+{
+	struct fx *f = *state;
+	struct approval_hold *h;
+	bool created;
+
+	assert_non_null(h = hold(f, "t1", "dur.test", 443, &created));
+	assert_int_equal(decide(f, approval_hold_id(h), true, APPROVAL_DURATION, 60000, NULL), 0);
+	/* That policy, across tasks; not another policy. */
+	assert_int_equal(check(f, "t1", "dev", "dur.test", 443), APPROVAL_GRANTED);
+	assert_int_equal(check(f, "t9", "dev", "dur.test", 443), APPROVAL_GRANTED);
+	assert_int_equal(check(f, "t9", "prod", "dur.test", 443), APPROVAL_ASK);
+	f->now += 59999;
+	assert_int_equal(check(f, "t9", "dev", "dur.test", 443), APPROVAL_GRANTED);
+	f->now += 1;
+	assert_int_equal(check(f, "t9", "dev", "dur.test", 443), APPROVAL_ASK);
+	approvals_tick(f->a);	/* and it is dropped */
+	assert_int_equal(check(f, "t9", "dev", "dur.test", 443), APPROVAL_ASK);
+
+	/* The narrower scope wins: a task denial over a policy approval. */
+	assert_non_null(h = hold(f, "t1", "mix.test", 443, &created));
+	assert_int_equal(decide(f, approval_hold_id(h), true, APPROVAL_DURATION, 60000, NULL), 0);
+	assert_non_null(h = hold(f, "t2", "mix.test", 443, &created));
+	assert_true(created);
+	assert_int_equal(decide(f, approval_hold_id(h), false, APPROVAL_TASK, 0, NULL), 0);
+	assert_int_equal(check(f, "t2", "dev", "mix.test", 443), APPROVAL_REFUSED);
+	assert_int_equal(check(f, "t1", "dev", "mix.test", 443), APPROVAL_GRANTED);
+}
+
+static void
+test_expiry(void **state)
+{
+	struct fx *f = *state;
+	struct approval_hold *h;
+	char id[APPROVAL_ID_LEN + 1];
+	bool created;
+
+	assert_non_null(h = hold(f, "t1", "slow.test", 443, &created));
+	assert_non_null(hold(f, "t1", "slow.test", 443, &created));
+	snprintf(id, sizeof(id), "%s", approval_hold_id(h));
+	f->now += 119999;
+	approvals_tick(f->a);
+	assert_int_equal(f->ev[APPROVAL_EV_EXPIRED], 0);
+	f->now += 1;
+	approvals_tick(f->a);
+	assert_int_equal(f->ev[APPROVAL_EV_EXPIRED], 1);
+	assert_int_equal(f->last_state, APPROVAL_EXPIRED);
+	assert_int_equal(f->woken[APPROVAL_OUT_EXPIRED], 2);
+	assert_int_equal(decide(f, id, true, APPROVAL_ONCE, 0, NULL), -1);
+	assert_int_equal(errno, EALREADY);
+	/* An expiry decides nothing: the next connection asks again. */
+	assert_int_equal(check(f, "t1", "dev", "slow.test", 443), APPROVAL_ASK);
+
+	/* Shutdown expires what is pending and wakes its connections. */
+	assert_non_null(hold(f, "t1", "a.test", 443, &created));
+	assert_non_null(hold(f, "t2", "b.test", 443, &created));
+	approvals_shutdown(f->a);
+	assert_int_equal(f->ev[APPROVAL_EV_EXPIRED], 3);
+	assert_int_equal(f->woken[APPROVAL_OUT_EXPIRED], 4);
+}
+
+/* An observer that decides while being told: the store stays consistent. */
+static void
+observe_decide(void *arg, enum approval_event ev, const struct approval_info *i)
+{
+	struct fx *f = arg;
+	struct approval_decision d = { .allow = true, .scope = APPROVAL_TASK,
+	    .decider = "hook /bin/true" };
+
+	if (ev == APPROVAL_EV_REQUESTED) {
+		approvals_unobserve(f->a, observe_decide, f);
+		assert_int_equal(approvals_decide(f->a, i->id, &d), 0);
+	}
+}
+
+static void
+test_observers(void **state)
+{
+	struct fx *f = *state;
+	bool created;
+
+	approvals_unobserve(f->a, observe, f);
+	assert_int_equal(approvals_observe(f->a, observe_decide, f), 0);
+	assert_int_equal(approvals_observe(f->a, observe, f), 0);
+	/* Without a loop the store announces at once, so the hold is woken
+	 * before approvals_hold() returns; a real loop defers it. */
+	(void)hold(f, "t1", "auto.test", 443, &created);
+	assert_true(created);
+	assert_int_equal(f->woken[APPROVAL_OUT_ALLOW], 1);
+	assert_int_equal(check(f, "t1", "dev", "auto.test", 443), APPROVAL_GRANTED);
+	/* The other observer heard both; the deciding one is gone. */
+	assert_int_equal(f->ev[APPROVAL_EV_REQUESTED], 1);
+	assert_int_equal(f->ev[APPROVAL_EV_DECIDED], 1);
+	(void)hold(f, "t1", "next.test", 443, &created);
+	assert_int_equal(f->woken[APPROVAL_OUT_ALLOW], 1);
+}
+
+/* ---- synthetic pool ---- */
+
+static struct approval_pool *
+pool(const char *p4, const char *p6)
+{
+	struct ag_cidr c4, c6;
+
+	assert_int_equal(cidr_parse(p4, &c4), 0);
+	assert_int_equal(cidr_parse(p6, &c6), 0);
+	return approval_pool_new(&c4, &c6);
+}
+
+static const char *
+fmt(const struct ag_addr *a)
+{
+	static char buf[AG_ADDR_STRLEN];
+
+	return addr_format(a, buf, sizeof(buf));
+}
+
+static void
+test_pool_map(void **state)
+{
+	struct approval_pool *p;
+	struct ag_addr a, b, x;
+
+	assert_non_null(p = pool("198.19.254.0/24", "fd00:a6e1::/112"));
+	/* Handed out from host 1; the same name keeps its address. */
+	assert_int_equal(approval_pool_addr(p, "one.test", AF_INET, 1, &a), 0);
+	assert_string_equal(fmt(&a), "198.19.254.1");
+	assert_int_equal(approval_pool_addr(p, "two.test", AF_INET, 2, &b), 0);
+	assert_string_equal(fmt(&b), "198.19.254.2");
+	assert_int_equal(approval_pool_addr(p, "one.test", AF_INET, 3, &x), 0);
+	assert_true(addr_equal(&a, &x));
+	assert_int_equal(approval_pool_addr(p, "one.test", AF_INET6, 4, &x), 0);
+	assert_string_equal(fmt(&x), "fd00:a6e1::1");
+	/* And back. */
+	assert_string_equal(approval_pool_name(p, &a, 5), "one.test");
+	assert_string_equal(approval_pool_name(p, &b, 5), "two.test");
+	assert_string_equal(approval_pool_name(p, &x, 5), "one.test");
+	assert_int_equal(addr_parse("198.19.254.3", &x), 0);
+	assert_null(approval_pool_name(p, &x, 5));	/* never given */
+	assert_true(approval_pool_contains(p, &x));
+	assert_int_equal(addr_parse("198.19.254.0", &x), 0);
+	assert_null(approval_pool_name(p, &x, 5));
+	assert_int_equal(addr_parse("198.19.255.1", &x), 0);
+	assert_false(approval_pool_contains(p, &x));
+	assert_null(approval_pool_name(p, &x, 5));
+	assert_int_equal(addr_parse("fd00:a6e1::1:1", &x), 0);
+	assert_false(approval_pool_contains(p, &x));
+	assert_int_equal(approval_pool_addr(p, "x.test", AF_UNIX, 6, &x), -1);
+	assert_int_equal(errno, EINVAL);
+	approval_pool_free(p);
+}
+
+static void
+test_pool_recycle(void **state)
+{
+	struct approval_pool *p;
+	struct ag_addr a, b, c, x;
+
+	/* A /30 has two usable IPv4 hosts (.1, .2); a /127 one IPv6 host. */
+	assert_non_null(p = pool("198.19.254.0/30", "fd00:a6e1::/127"));
+	assert_int_equal(approval_pool_addr(p, "a.test", AF_INET, 10, &a), 0);
+	assert_int_equal(approval_pool_addr(p, "b.test", AF_INET, 20, &b), 0);
+	assert_string_equal(fmt(&b), "198.19.254.2");
+	/* a is used again later than b: b is the oldest unused. */
+	assert_string_equal(approval_pool_name(p, &a, 30), "a.test");
+	assert_int_equal(approval_pool_addr(p, "c.test", AF_INET, 40, &c), 0);
+	assert_true(addr_equal(&c, &b));
+	assert_string_equal(approval_pool_name(p, &b, 50), "c.test");
+	assert_string_equal(approval_pool_name(p, &a, 50), "a.test");
+	/* b.test lost its address; asking again recycles the oldest. */
+	assert_int_equal(approval_pool_addr(p, "c.test", AF_INET, 60, &x), 0);
+	assert_true(addr_equal(&x, &c));
+	assert_int_equal(approval_pool_addr(p, "b.test", AF_INET, 70, &x), 0);
+	assert_true(addr_equal(&x, &a));	/* a at 50 < c at 60 */
+	assert_string_equal(approval_pool_name(p, &a, 80), "b.test");
+	/* IPv6 with one slot. */
+	assert_int_equal(approval_pool_addr(p, "a.test", AF_INET6, 1, &x), 0);
+	assert_string_equal(fmt(&x), "fd00:a6e1::1");
+	assert_int_equal(approval_pool_addr(p, "b.test", AF_INET6, 2, &x), 0);
+	assert_string_equal(fmt(&x), "fd00:a6e1::1");
+	assert_string_equal(approval_pool_name(p, &x, 3), "b.test");
+	approval_pool_free(p);
+	/* Pools without a usable host. */
+	assert_null(pool("198.19.254.0/31", "fd00:a6e1::/112"));
+	assert_int_equal(errno, EINVAL);
+	assert_null(pool("198.19.254.0/24", "fd00:a6e1::1/128"));
+	assert_int_equal(errno, EINVAL);
+}
+
+/* ---- forever file ---- */
+
+static char *
+slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+test_file_format(void **state)
+{
+	char buf[1024];
+	struct approval_file_entry e = { .allow = true, .name = "example.test",
+	    .proto = "tcp", .port = 443, .decider = "alice (uid 1000)",
+	    .reason = "ticket \"OPS-1\"\nsecond line", .id = "a1b2c3d4",
+	    .when_ms = 1795823401000LL };
+
+	int n = approval_file_format(&e, buf, sizeof(buf));
+
+	assert_int_equal(n, (int)strlen(buf));
+	assert_string_equal(buf,
+	    "# approved by alice (uid 1000) at 2026-11-27T23:50:01Z, request a1b2c3d4, "
+	    "reason \"ticket \\\"OPS-1\\\"?second line\"\n"
+	    "allow example.test port 443 proto tcp\n");
+	e.allow = false;
+	e.reason = NULL;
+	e.port = 22;
+	assert_true(approval_file_format(&e, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf,
+	    "# denied by alice (uid 1000) at 2026-11-27T23:50:01Z, request a1b2c3d4\n"
+	    "deny example.test port 22 proto tcp\n");
+	/* A name that is no canonical name never reaches the file. */
+	e.name = "evil.test\nallow *";
+	assert_int_equal(approval_file_format(&e, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, EINVAL);
+	e.name = "example.test";
+	assert_int_equal(approval_file_format(&e, buf, 40), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(approval_file_path("/var/lib/agentgate", "../etc", buf, sizeof(buf)), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void
+test_forever(void **state)
+{
+	struct fx *f = *state;
+	struct approval_hold *h;
+	struct approval_check c;
+	char path[256], id[APPROVAL_ID_LEN + 1], *text;
+	struct stat st;
+	bool created;
+
+	assert_non_null(h = hold(f, "t1", "forever.test", 443, &created));
+	snprintf(id, sizeof(id), "%s", approval_hold_id(h));
+	assert_int_equal(decide(f, id, true, APPROVAL_FOREVER, 0, "release"), 0);
+	snprintf(path, sizeof(path), "%s/approvals/dev.rules", f->dir);
+	text = slurp(path);
+	assert_non_null(strstr(text, "# approved by alice (uid 1000) at "));
+	assert_non_null(strstr(text, id));
+	assert_non_null(strstr(text, ", reason \"release\"\nallow forever.test port 443 proto tcp\n"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	/* No temporary file left beside it. */
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "test $(ls -A '%s/approvals' | wc -l) -eq 1", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	/* Granted, with the rule's place and the request it came from; for
+	 * every task of the policy, not for another policy. */
+	approvals_check(f->a, "t7", "dev", "forever.test", 443, "tcp", &c);
+	assert_int_equal(c.verdict, APPROVAL_GRANTED);
+	assert_string_equal(c.rule_file, path);
+	assert_int_equal(c.rule_line, 4);	/* two header lines, the comment */
+	assert_string_equal(c.rule_text, "allow forever.test port 443 proto tcp");
+	assert_string_equal(c.id, id);
+	assert_int_equal(check(f, "t7", "prod", "forever.test", 443), APPROVAL_ASK);
+	assert_int_equal(check(f, "t7", "dev", "forever.test", 80), APPROVAL_ASK);
+
+	/* A forever denial is appended; DNS for that name is refused. */
+	assert_non_null(h = hold(f, "t1", "never.test", 22, &created));
+	assert_int_equal(decide(f, approval_hold_id(h), false, APPROVAL_FOREVER, 0, NULL), 0);
+	assert_int_equal(check(f, "t2", "dev", "never.test", 22), APPROVAL_REFUSED);
+	assert_int_equal(approvals_check_name(f->a, "t2", "dev", "never.test"), APPROVAL_REFUSED);
+	assert_int_equal(approvals_check_name(f->a, "t2", "dev", "forever.test"), APPROVAL_ASK);
+
+	/* A new store (a restart) reads the file back. */
+	approvals_free(f->a);
+	assert_non_null(f->a = approvals_new(NULL, &f->conf));
+	approvals_set_clock(f->a, fake_now, f);
+	approvals_check(f->a, "t9", "dev", "forever.test", 443, "tcp", &c);
+	assert_int_equal(c.verdict, APPROVAL_GRANTED);
+	assert_string_equal(c.id, id);
+	assert_int_equal(check(f, "t9", "dev", "never.test", 22), APPROVAL_REFUSED);
+	text = slurp(path);
+	assert_non_null(strstr(text, "deny never.test port 22 proto tcp\n"));
+
+	/* A policy whose file cannot be written: the held connections still
+	 * get the decision, the caller hears EIO. */
+	assert_int_equal(chmod(f->dir, 0500), 0);
+	if (geteuid() != 0) {
+		char other[] = "other";
+		struct approval_request_key k = key("t1", "ro.test", 443);
+
+		k.policy = other;
+		assert_non_null(h = approvals_hold(f->a, &k, wake, f, &created));
+		assert_int_equal(decide(f, approval_hold_id(h), true, APPROVAL_FOREVER, 0, NULL), -1);
+		assert_int_equal(errno, EIO);
+		assert_int_equal(f->woken[APPROVAL_OUT_ALLOW], 2);
+	}
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scope_parse),
+		cmocka_unit_test_setup_teardown(test_join, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_decision_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scope_once_and_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scope_duration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_observers, setup, teardown),
+		cmocka_unit_test(test_pool_map),
+		cmocka_unit_test(test_pool_recycle),
+		cmocka_unit_test(test_file_format),
+		cmocka_unit_test_setup_teardown(test_forever, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("approval", tests, NULL, NULL);
+}
