@@ -35,6 +35,11 @@ link_inside(const struct pool_link *l4, const struct pool_link *l6,
 	/* Both ends are ours: no duplicate address detection (it would
 	 * hold IPv6 back for a second). */
 	nl_sysctl_write("net/ipv6/conf/eth0/accept_dad", "0");
+	/* ping without CAP_NET_RAW: ICMP datagram sockets (echo only, no
+	 * raw packets) for every group, in this namespace alone. A new
+	 * namespace allows nobody ("1 0"), and raw sockets are refused,
+	 * so ping could not even reach the gateway, which answers echo. */
+	nl_sysctl_write("net/ipv4/ping_group_range", "0 2147483647");
 	*what = "bring lo up";
 	if (nl_link_up(&nl, lo) == -1)
 		goto out;
