@@ -55,7 +55,9 @@ registry_mkdir_p(const char *dir)
 		errno = len ? ENAMETOOLONG : ENOENT;
 		return -1;
 	}
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+	/* DIR itself 0775 minus the umask (0755 under the usual 022): where
+	 * RUN_DIR has a default ACL, that mask lets its entries through. */
+	if (mkdir(dir, 0775) == 0 || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
@@ -68,7 +70,7 @@ registry_mkdir_p(const char *dir)
 			return -1;
 		path[i] = '/';
 	}
-	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+	if (mkdir(path, 0775) == -1 && errno != EEXIST)
 		return -1;
 	return 0;
 }

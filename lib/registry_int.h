@@ -14,7 +14,8 @@
 /* "ID.json" with a valid ID, never a temp file: copies ID out. */
 bool registry_file_name(const char *name, char id[REG_ID_MAX + 1]);
 
-/* mkdir -p, mode 0755 for what is created. Returns 0, or -1 with errno. */
+/* mkdir -p: parents 0755, DIR itself 0775 minus the umask (docs/registry.md).
+ * Returns 0, or -1 with errno. */
 int registry_mkdir_p(const char *dir);
 
 #endif

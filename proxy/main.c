@@ -147,11 +147,12 @@ raise_nofile(const struct ag_conf *c)
 		    c->proxy_max_conns, (unsigned long long)want);
 }
 
-/* Give uid rwx on the folder PATH (made when missing) with a POSIX ACL,
- * written as the raw xattr so that no libacl is needed. Replaces an ACL
- * the folder had; the owner, group and other bits stay. */
+/* Give uid rwx on the folder PATH (made when missing) with a POSIX ACL
+ * entry, written as the raw xattr NAME (access or default ACL) so that no
+ * libacl is needed. Replaces the ACL of that kind the folder had; the
+ * owner, group and other entries follow the folder's mode. */
 static int
-dir_grant(const char *path, uid_t uid)
+dir_grant(const char *path, const char *name, uid_t uid)
 {
 	static const uint16_t tags[5] = { ACL_USER_OBJ, ACL_USER,
 	    ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER };
@@ -176,14 +177,16 @@ dir_grant(const char *path, uid_t uid)
 		acl.e[k].e_id = htole32(tags[k] == ACL_USER ? (uint32_t)uid :
 		    (uint32_t)ACL_UNDEFINED_ID);
 	}
-	return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0);
+	return setxattr(path, name, &acl, sizeof(acl), 0);
 }
 
 /*
  * Pruning dead launchers' tasks (and their inline policies) as proxy-user
  * means unlinking in RUN_DIR/tasks and RUN_DIR/policies: that user gets
  * rwx on both through an ACL entry of its own, never through a group that
- * other processes share. See docs/registry.md.
+ * other processes share. RUN_DIR's default ACL carries the entry to a
+ * tasks folder made again later (the registry makes it 0775, which the
+ * mask then allows). See docs/registry.md.
  */
 static void
 run_dir_grant(const struct ag_conf *c)
@@ -198,11 +201,14 @@ run_dir_grant(const struct ag_conf *c)
 		return;
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", c->run_dir, sub[i]);
-		if (dir_grant(path, pw->pw_uid) == -1)
+		if (dir_grant(path, "system.posix_acl_access", pw->pw_uid) == -1)
 			log_warn("%s: %s cannot prune dead launchers' tasks "
 			    "there (agentgatectl task prune can)", path,
 			    c->proxy_user);
 	}
+	if (dir_grant(c->run_dir, "system.posix_acl_default", pw->pw_uid) == -1)
+		log_warn("%s: no default ACL: a tasks folder made again will "
+		    "not be prunable by %s", c->run_dir, c->proxy_user);
 }
 
 static void
