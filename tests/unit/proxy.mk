@@ -51,3 +51,15 @@ tests_unit_test_approval_SOURCES = tests/unit/test_approval.c
 tests_unit_test_approval_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_approval_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_approval_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+
+# Approvals' deciders: the hook's output parser, the control protocol.
+check_PROGRAMS += tests/unit/test_hook tests/unit/test_control
+TESTS += tests/unit/test_hook tests/unit/test_control
+tests_unit_test_hook_SOURCES = tests/unit/test_hook.c
+tests_unit_test_hook_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_hook_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hook_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
+tests_unit_test_control_SOURCES = tests/unit/test_control.c
+tests_unit_test_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_control_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_control_LDADD = $(PROXY_LIBS) $(UNIT_LIBS)
