@@ -1,6 +1,7 @@
 # Example policies, installed beside the documentation.
 examplesdir = $(docdir)/examples/policies
-dist_examples_DATA = examples/policies/ci.rules examples/policies/offline.rules
+dist_examples_DATA = examples/policies/ci.rules examples/policies/offline.rules \
+	examples/policies/quickstart.rules
 # Example approval hook (docs/approvals.md) and its list, beside the policies.
 exampleshooksdir = $(docdir)/examples/hooks
 dist_exampleshooks_SCRIPTS = examples/hooks/company-allowlist
