@@ -9,3 +9,6 @@ EXTRA_DIST += tests/launcher/counts.test.sh
 # Escapes from an agentgate-run sandbox refused with the expected errors.
 INTEGRATION_TESTS += tests/launcher/escape.test.sh
 EXTRA_DIST += tests/launcher/escape.test.sh
+# 200 tasks, 50 at a time, through the real gateway; nothing left afterwards.
+INTEGRATION_TESTS += tests/launcher/teardown.test.sh
+EXTRA_DIST += tests/launcher/teardown.test.sh
