@@ -246,18 +246,24 @@ run_decide(struct hook_run *r, int status)
 	struct approval_decision d;
 	struct hook_answer ans;
 	const char *why = NULL;
+	char what[64];
 
 	if (r->timed_out)
-		why = "timed out";
+		why = "timed out, killed";
 	else if (r->overflow)
-		why = "output too long";
-	else if (WIFSIGNALED(status))
-		why = "killed by a signal";
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		why = "non-zero exit status";
+		why = "output too long, killed";
+	else if (WIFSIGNALED(status)) {
+		snprintf(what, sizeof(what), "killed by signal %d",
+		    WTERMSIG(status));
+		why = what;
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(what, sizeof(what), "exit status %d",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		why = what;
+	}
 	if (why != NULL) {
-		log_warnx("hook %s: request %s: %s (status %d): defer to a human",
-		    h->path, r->req.id, why, status);
+		log_warnx("hook %s: request %s: %s: defer to a human",
+		    h->path, r->req.id, why);
 		return;
 	}
 	switch (hook_parse(r->out, r->len, &ans)) {
