@@ -23,6 +23,9 @@
 #include "proxy.h"
 
 #define ACCEPT_BATCH	64		/* connections accepted per wakeup */
+/* SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share
+ * the number; those headers clash with glibc's netinet ones. */
+#define DNSCONN_SO_ORIGINAL_DST	80
 #define TCP_OUT_MAX	(256 * 1024)	/* answers a client does not read */
 
 static void dnsconn_idle(struct loop *l, void *arg);
@@ -38,6 +41,26 @@ peer_local(struct dnsfwd_peer *pe, int fd)
 		pe->dport = ntohs(ss.ss_family == AF_INET ?
 		    ((struct sockaddr_in *)&ss)->sin_port :
 		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* Where the client sent the connection before the gateway's REDIRECT: the
+ * resolver it asked. Absent when not redirected (no NAT, no conntrack). */
+static void
+peer_original(struct dnsfwd_peer *pe, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss), dl = sizeof(int);
+	int domain = AF_INET;
+
+	/* The socket's family picks the table: IPv4 or IPv6 conntrack. */
+	(void)getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockopt(fd, domain == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP, DNSCONN_SO_ORIGINAL_DST, &ss, &sl) == -1 ||
+	    addr_from_sockaddr((struct sockaddr *)&ss, &pe->requested) == -1) {
+		memset(&pe->requested, 0, sizeof(pe->requested));
+		return;
+	}
+	pe->rport = dnsfwd_sa_port(&ss);
 }
 
 static void
@@ -283,6 +306,7 @@ dnsconn_accept(struct loop *l, int fd, uint32_t events, void *arg)
 		}
 		c->peer.sport = dnsfwd_sa_port(&ss);
 		peer_local(&c->peer, cfd);
+		peer_original(&c->peer, cfd);
 		c->events = EPOLLIN;
 		if (loop_add(l, cfd, EPOLLIN, dnsconn_event, c) == -1) {
 			log_warn("dns: epoll");

@@ -57,6 +57,14 @@ event_emit(struct dnsfwd *f, const struct dnsfwd_peer *pe, const struct ctx *cx,
 		ev.dst_ip = pe->dst;
 		ev.dst_port = pe->dport;
 	}
+	/* TCP: the resolver the client asked (REDIRECT); the gateway's own
+	 * address is no mismatch, any other resolver is (docs/proxy.md). */
+	if (pe->requested.family != 0) {
+		ev.requested_ip = pe->requested;
+		ev.requested_port = pe->rport;
+		ev.destination_mismatch = !proxy_is_self(f->p, &pe->requested) &&
+		    !addr_equal(&pe->requested, &pe->dst);
+	}
 	if (j->name[0] != '\0') {
 		ev.dst_domain = j->name;
 		ev.dns_question_name = j->name;

@@ -32,6 +32,8 @@ struct dnsfwd_peer {
 	uint16_t		 sport;
 	struct ag_addr		 dst;		/* our address the query came to */
 	uint16_t		 dport;
+	struct ag_addr		 requested;	/* TCP: SO_ORIGINAL_DST; family 0 unknown */
+	uint16_t		 rport;
 	struct sockaddr_storage	 sa;		/* UDP: where the answer goes */
 	socklen_t		 salen;
 	int			 ifindex;	/* UDP: where it arrived */

@@ -3,3 +3,7 @@
 # Policy and registry changes followed without SIGHUP; dead launchers pruned.
 INTEGRATION_TESTS += tests/proxy/reload.test.sh
 EXTRA_DIST += tests/proxy/reload.test.sh
+
+# The resolver a client asked, in DNS events (TCP: SO_ORIGINAL_DST).
+INTEGRATION_TESTS += tests/proxy/dnsdest.test.sh
+EXTRA_DIST += tests/proxy/dnsdest.test.sh
