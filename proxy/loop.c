@@ -1,11 +1,13 @@
 /*
  * epoll plus a binary heap of timers. Handlers live in a table indexed by
  * fd, each with a generation number, so that an event collected for an fd
- * that was deleted (and perhaps reused) in the same round is skipped.
+ * that was deleted (and perhaps reused) in the same round is skipped. Also
+ * a few spare empty pipes for the relays of this loop's thread.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,6 +17,7 @@
 #include "loop.h"
 
 #define LOOP_EVENTS	256
+#define LOOP_SPARE_PIPES 64	/* empty pipes kept for reuse */
 
 struct loop_handler {
 	loop_fd_fn	 fn;
@@ -40,6 +43,11 @@ struct loop {
 	struct loop_timer	**heap;
 	size_t			 nheap, capheap;
 	uint64_t		 timer_order;
+	struct {
+		int	 fd[2];
+		size_t	 cap;
+	}			 spare[LOOP_SPARE_PIPES];
+	size_t			 nspare;
 };
 
 static uint64_t
@@ -75,6 +83,10 @@ loop_free(struct loop *l)
 		return;
 	for (i = 0; i < l->nheap; i++)
 		free(l->heap[i]);
+	for (i = 0; i < l->nspare; i++) {
+		close(l->spare[i].fd[0]);
+		close(l->spare[i].fd[1]);
+	}
 	free(l->heap);
 	free(l->h);
 	close(l->epfd);
@@ -242,6 +254,41 @@ loop_timer_cancel(struct loop *l, struct loop_timer *t)
 		return;
 	heap_remove(l, t->index);
 	free(t);
+}
+
+int
+loop_pipe_get(struct loop *l, int fd[2], size_t *cap)
+{
+	int sz;
+
+	if (l->nspare > 0) {
+		l->nspare--;
+		fd[0] = l->spare[l->nspare].fd[0];
+		fd[1] = l->spare[l->nspare].fd[1];
+		*cap = l->spare[l->nspare].cap;
+		return 0;
+	}
+	if (pipe2(fd, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	/* Usually 64 KiB; one page or two once the user has more pipe
+	 * buffers than fs.pipe-user-pages-soft allows. */
+	sz = fcntl(fd[0], F_GETPIPE_SZ);
+	*cap = sz > 0 ? (size_t)sz : 4096;
+	return 0;
+}
+
+void
+loop_pipe_put(struct loop *l, const int fd[2], size_t cap)
+{
+	if (l->nspare == LOOP_SPARE_PIPES) {
+		close(fd[0]);
+		close(fd[1]);
+		return;
+	}
+	l->spare[l->nspare].fd[0] = fd[0];
+	l->spare[l->nspare].fd[1] = fd[1];
+	l->spare[l->nspare].cap = cap;
+	l->nspare++;
 }
 
 uint64_t

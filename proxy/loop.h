@@ -7,6 +7,7 @@
 #define AG_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct loop;
@@ -37,6 +38,18 @@ int loop_del(struct loop *l, int fd);
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms, loop_timer_fn fn, void *arg);
 /* Cancel a pending timer; the handle is invalid afterwards. */
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+/*
+ * Empty pipes for splice(2), shared by everything on the loop: a relay
+ * holds one only while bytes wait in it, so that an idle connection holds
+ * no pipe (two descriptors instead of six, no pipe buffers charged to the
+ * user). loop_pipe_get: fd[0] is the read end, fd[1] the write end (both
+ * non-blocking, close-on-exec), *cap the capacity in bytes. Returns 0, or
+ * -1 with errno (EMFILE, ENFILE). loop_pipe_put: give back a pipe that is
+ * EMPTY; it is kept for the next get or closed.
+ */
+int	loop_pipe_get(struct loop *l, int fd[2], size_t *cap);
+void	loop_pipe_put(struct loop *l, const int fd[2], size_t cap);
 
 /* Milliseconds on the monotonic clock, as of the current loop round. */
 uint64_t loop_now_ms(const struct loop *l);

@@ -1,14 +1,18 @@
 /*
- * splice(2) relay. Each direction owns a pipe: bytes are spliced from the
- * source socket into the pipe and from the pipe into the destination, so
- * the pipe is the only buffer (64 KiB by default, kernel pages, not ours).
- * One loop registration per socket; its event mask is recomputed from
- * what each direction is waiting for after every round.
+ * splice(2) relay. Each direction moves bytes from the source socket into a
+ * pipe and from the pipe into the destination, so the pipe is the only
+ * buffer (kernel pages, not ours). The pipe comes from the loop's spares
+ * when bytes arrive and goes back as soon as it is empty again: an idle
+ * relay holds none. One loop registration per socket; its event mask is
+ * recomputed from what each direction waits for, and changed only when it
+ * differs.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +23,10 @@
 #include "loop.h"
 #include "relay.h"
 
-#define RELAY_CHUNK	(64 * 1024)
-
 struct relay_dir {
 	int		 src, dst;
-	int		 pipe[2];
+	int		 pipe[2];	/* -1: none (nothing waits in it) */
+	size_t		 cap;		/* the pipe's capacity */
 	size_t		 pending;	/* bytes in the pipe */
 	bool		 eof;		/* src sent FIN */
 	bool		 shut;		/* FIN passed on to dst */
@@ -33,6 +36,7 @@ struct relay_dir {
 struct relay {
 	struct loop		*loop;
 	int			 cfd, sfd;
+	uint32_t		 cmask, smask;	/* as registered with the loop */
 	struct relay_dir	 up;		/* client -> server */
 	struct relay_dir	 down;		/* server -> client */
 	uint8_t			*first;		/* still to write to the server */
@@ -45,8 +49,6 @@ struct relay {
 	void			*arg;
 	bool			 ended;
 };
-
-static void relay_pump(struct relay *);
 
 static void
 relay_end(struct relay *r, enum relay_end how, int error)
@@ -65,8 +67,24 @@ relay_end(struct relay *r, enum relay_end how, int error)
 	r->done(r->arg, &st);
 }
 
+static void
+relay_dir_release(struct relay *r, struct relay_dir *d)
+{
+	if (d->pipe[0] == -1)
+		return;
+	if (d->pending == 0) {
+		loop_pipe_put(r->loop, d->pipe, d->cap);
+	} else {
+		/* Bytes still inside: no one else may get them. */
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+}
+
 /* Move what can be moved in one direction. Returns 1 when bytes moved, 0
- * when it has to wait, -1 with errno on a socket error. */
+ * when it has to wait, -1 with errno on a socket error or when no pipe
+ * can be had. */
 static int
 relay_dir_pump(struct relay *r, struct relay_dir *d, bool may_write)
 {
@@ -76,9 +94,12 @@ relay_dir_pump(struct relay *r, struct relay_dir *d, bool may_write)
 	for (;;) {
 		bool progress = false;
 
-		if (!d->eof && d->pending < RELAY_CHUNK) {
+		if (!d->eof && (d->pipe[0] == -1 || d->pending < d->cap)) {
+			if (d->pipe[0] == -1 &&
+			    loop_pipe_get(r->loop, d->pipe, &d->cap) == -1)
+				return -1;
 			n = splice(d->src, NULL, d->pipe[1], NULL,
-			    RELAY_CHUNK - d->pending,
+			    d->cap - d->pending,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				d->pending += (size_t)n;
@@ -101,6 +122,8 @@ relay_dir_pump(struct relay *r, struct relay_dir *d, bool may_write)
 				return -1;
 			}
 		}
+		if (d->pending == 0)
+			relay_dir_release(r, d);
 		if (may_write && d->eof && d->pending == 0 && !d->shut) {
 			/* Pass the half-close on: the other side may still
 			 * answer (a request body ended, a reply still due). */
@@ -121,7 +144,7 @@ relay_mask(const struct relay_dir *in, const struct relay_dir *out,
 	uint32_t ev = 0;
 
 	/* `in` reads from this socket, `out` writes to it. */
-	if (!in->eof && in->pending < RELAY_CHUNK)
+	if (!in->eof && (in->pipe[0] == -1 || in->pending < in->cap))
 		ev |= EPOLLIN;
 	if (out->pending > 0 || out_blocked)
 		ev |= EPOLLOUT;
@@ -129,12 +152,34 @@ relay_mask(const struct relay_dir *in, const struct relay_dir *out,
 }
 
 static void
-relay_pump(struct relay *r)
+relay_watch(struct relay *r, int fd, uint32_t *have, uint32_t want)
 {
+	if (*have == want)
+		return;
+	if (loop_mod(r->loop, fd, want) == 0)
+		*have = want;
+}
+
+/*
+ * One round after fd reported events (fd -1: try everything). A direction
+ * is pumped when its source may be read or its destination written; the
+ * other one has nothing to do until its own event, since the masks are
+ * level-triggered.
+ */
+static void
+relay_pump(struct relay *r, int fd, uint32_t events)
+{
+	const uint32_t rd = EPOLLIN | EPOLLHUP | EPOLLRDHUP;
+	bool up_go, down_go, moved = false;
 	ssize_t n;
-	bool moved = false;
 	int rc;
 
+	up_go = fd == -1 || (events & EPOLLHUP) ||
+	    (fd == r->cfd && (events & rd)) ||
+	    (fd == r->sfd && (events & EPOLLOUT));
+	down_go = fd == -1 || (events & EPOLLHUP) ||
+	    (fd == r->sfd && (events & rd)) ||
+	    (fd == r->cfd && (events & EPOLLOUT));
 	while (r->first_off < r->first_len) {
 		n = write(r->sfd, r->first + r->first_off,
 		    r->first_len - r->first_off);
@@ -148,28 +193,41 @@ relay_pump(struct relay *r)
 			return;
 		}
 	}
+	if (r->first != NULL && r->first_off == r->first_len) {
+		/* Sent: counted with the rest, and not kept for the life
+		 * of the relay. */
+		r->up.bytes += r->first_len;
+		free(r->first);
+		r->first = NULL;
+		r->first_len = r->first_off = 0;
+	}
 	/* Nothing the client sent later may overtake the first bytes. */
-	if ((rc = relay_dir_pump(r, &r->up, r->first_off == r->first_len)) == -1) {
-		relay_end(r, RELAY_END_ERROR, errno);
-		return;
+	if (up_go) {
+		rc = relay_dir_pump(r, &r->up, r->first == NULL);
+		if (rc == -1) {
+			relay_end(r, RELAY_END_ERROR, errno);
+			return;
+		}
+		if (rc == 1)
+			moved = true;
 	}
-	if (rc == 1)
-		moved = true;
-	if ((rc = relay_dir_pump(r, &r->down, true)) == -1) {
-		relay_end(r, RELAY_END_ERROR, errno);
-		return;
+	if (down_go) {
+		if ((rc = relay_dir_pump(r, &r->down, true)) == -1) {
+			relay_end(r, RELAY_END_ERROR, errno);
+			return;
+		}
+		if (rc == 1)
+			moved = true;
 	}
-	if (rc == 1)
-		moved = true;
 	if (moved)
 		r->last_ms = loop_now_ms(r->loop);
 	if (r->up.shut && r->down.shut) {
 		relay_end(r, RELAY_END_EOF, 0);
 		return;
 	}
-	(void)loop_mod(r->loop, r->cfd, relay_mask(&r->up, &r->down, false));
-	(void)loop_mod(r->loop, r->sfd, relay_mask(&r->down, &r->up,
-	    r->first_off < r->first_len));
+	relay_watch(r, r->cfd, &r->cmask, relay_mask(&r->up, &r->down, false));
+	relay_watch(r, r->sfd, &r->smask, relay_mask(&r->down, &r->up,
+	    r->first != NULL));
 }
 
 static void
@@ -187,7 +245,7 @@ relay_fd_cb(struct loop *l, int fd, uint32_t events, void *arg)
 		relay_end(r, RELAY_END_ERROR, err);
 		return;
 	}
-	relay_pump(r);
+	relay_pump(r, fd, events);
 }
 
 static void
@@ -212,15 +270,15 @@ relay_start_cb(struct loop *l, void *arg)
 
 	(void)l;
 	r->start = NULL;
-	relay_pump(r);
+	relay_pump(r, -1, 0);
 }
 
-static int
+static void
 relay_dir_init(struct relay_dir *d, int src, int dst)
 {
 	d->src = src;
 	d->dst = dst;
-	return pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC);
+	d->pipe[0] = d->pipe[1] = -1;
 }
 
 struct relay *
@@ -228,14 +286,21 @@ relay_new(struct loop *l, int cfd, int sfd, const uint8_t *first, size_t len,
     uint64_t idle_ms, relay_done_fn done, void *arg)
 {
 	struct relay *r;
-	int saved;
+	int saved, one = 1;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	/* Bytes go on as they arrive. With Nagle, a small segment behind one
+	 * not yet acknowledged (a TLS Finished, then the request after it)
+	 * waits for the peer's delayed ACK: 40 ms added to every such
+	 * request. Not a TCP socket (a test's socketpair): nothing to do. */
+	(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	r->loop = l;
 	r->cfd = cfd;
 	r->sfd = sfd;
-	r->up.pipe[0] = r->up.pipe[1] = r->down.pipe[0] = r->down.pipe[1] = -1;
+	relay_dir_init(&r->up, cfd, sfd);
+	relay_dir_init(&r->down, sfd, cfd);
 	r->idle_ms = idle_ms > 0 ? idle_ms : 1;
 	r->last_ms = loop_now_ms(l);
 	r->done = done;
@@ -246,12 +311,11 @@ relay_new(struct loop *l, int cfd, int sfd, const uint8_t *first, size_t len,
 		memcpy(r->first, first, len);
 		r->first_len = len;
 	}
-	if (relay_dir_init(&r->up, cfd, sfd) == -1 ||
-	    relay_dir_init(&r->down, sfd, cfd) == -1)
+	r->cmask = EPOLLIN;
+	r->smask = EPOLLIN | EPOLLOUT;
+	if (loop_add(l, cfd, r->cmask, relay_fd_cb, r) == -1)
 		goto fail;
-	if (loop_add(l, cfd, EPOLLIN, relay_fd_cb, r) == -1)
-		goto fail;
-	if (loop_add(l, sfd, EPOLLIN | EPOLLOUT, relay_fd_cb, r) == -1) {
+	if (loop_add(l, sfd, r->smask, relay_fd_cb, r) == -1) {
 		(void)loop_del(l, cfd);
 		goto fail;
 	}
@@ -279,8 +343,6 @@ relay_stop(struct relay *r)
 void
 relay_free(struct relay *r)
 {
-	int i;
-
 	if (r == NULL)
 		return;
 	if (r->idle != NULL)
@@ -289,12 +351,8 @@ relay_free(struct relay *r)
 		loop_timer_cancel(r->loop, r->start);
 	(void)loop_del(r->loop, r->cfd);
 	(void)loop_del(r->loop, r->sfd);
-	for (i = 0; i < 2; i++) {
-		if (r->up.pipe[i] != -1)
-			close(r->up.pipe[i]);
-		if (r->down.pipe[i] != -1)
-			close(r->down.pipe[i]);
-	}
+	relay_dir_release(r, &r->up);
+	relay_dir_release(r, &r->down);
 	free(r->first);
 	free(r);
 }

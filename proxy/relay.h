@@ -1,7 +1,8 @@
 /*
  * A relay moves bytes between an accepted client and the server the proxy
  * dialled, each way through a pipe with splice(2) so that payload never
- * enters user space. Half-closes are passed on; idle relays are ended.
+ * enters user space; a pipe is held only while bytes wait in it. Half-closes
+ * are passed on; idle relays are ended.
  */
 #ifndef AG_RELAY_H
 #define AG_RELAY_H
@@ -15,7 +16,8 @@ struct relay;
 enum relay_end {
 	RELAY_END_EOF = 0,	/* both sides finished sending */
 	RELAY_END_IDLE,		/* no byte either way for idle_ms */
-	RELAY_END_ERROR,	/* a side failed (reset, ...); see error */
+	RELAY_END_ERROR,	/* a side failed (reset, ...), or no pipe could
+				 * be had (EMFILE); see error */
 	RELAY_END_STOPPED,	/* relay_stop(): the daemon is stopping */
 };
 
@@ -34,8 +36,8 @@ typedef void (*relay_done_fn)(void *arg, const struct relay_stats *st);
  * Relay between cfd (client) and sfd (server), both non-blocking and
  * connected, on loop l; `first` (len bytes, copied) goes to the server
  * before anything else the client sends. The descriptors stay the
- * caller's. Returns the relay, or NULL with errno (ENOMEM, EMFILE for
- * the pipes, or the loop's error). done never runs from inside relay_new.
+ * caller's; both get TCP_NODELAY. Returns the relay, or NULL with errno
+ * (ENOMEM, or the loop's error). done never runs from inside relay_new.
  */
 struct relay *relay_new(struct loop *l, int cfd, int sfd, const uint8_t *first,
     size_t len, uint64_t idle_ms, relay_done_fn done, void *arg);
