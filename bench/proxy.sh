@@ -27,6 +27,7 @@ else
 fi
 [ "$IDLE" -le "$fit" ] || IDLE=$fit
 RATE_CLIENTS=${RATE_CLIENTS:-16}
+PATHS=${PATHS:-direct agentgate haproxy sniproxy}	# a subset while iterating
 PORT=9443			# the origin's port (nothing else uses it)
 HAPORT=4443 SNIPORT=4444	# where their REDIRECTs send the clients
 
@@ -166,6 +167,11 @@ lg() {
 field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 note() { echo "$1" >>"$B/res/$2"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# cpu_us PID: user + system CPU time of the whole process, microseconds.
+cpu_us() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1e6 / hz }' \
+	    "/proc/$1/stat"
+}
 
 # idle CLIENT TAG: bytes of the proxy's RSS per idle relayed connection.
 idle() {
@@ -204,30 +210,51 @@ idle() {
 	done
 }
 
-# measure CLIENT TAG: throughput, connection rate and latency of one path.
+client_of() { [ "$1" = agentgate ] && echo ag || echo "$1"; }
+
+# measure CLIENT TAG: throughput, connection rate and latency of one path,
+# and the proxy's own CPU time for the bytes and the connections.
 measure() {
-	local c=$1 tag=$2 out
+	local c=$1 tag=$2 out pid="" t0
+	[ "$tag" = direct ] || pid=$(world_pid "$tag")
 	out=$(lg "$c" bulk -t 1 -d "$SECS") && note "$(field "$out" mbps)" "$tag.bulk1"
 	echo "  $tag bulk 1:  $out"
+	[ -z "$pid" ] || t0=$(cpu_us "$pid")
 	out=$(lg "$c" bulk -t 16 -d "$SECS") && note "$(field "$out" mbps)" "$tag.bulk16"
 	echo "  $tag bulk 16: $out"
+	[ -z "$pid" ] || note "$(awk -v a="$t0" -v b="$(cpu_us "$pid")" -v n="$(field "$out" bytes)" \
+	    'BEGIN { print (n > 0 ? (b - a) / 1e3 / (n / 1e9) : "nan") }')" "$tag.cpugb"
+	[ -z "$pid" ] || t0=$(cpu_us "$pid")
 	out=$(lg "$c" rate -t "$RATE_CLIENTS" -d "$SECS") && note "$(field "$out" cps)" "$tag.cps"
 	echo "  $tag rate:    $out"
+	[ -z "$pid" ] || note "$(awk -v a="$t0" -v b="$(cpu_us "$pid")" -v n="$(field "$out" conns)" \
+	    'BEGIN { print (n > 0 ? (b - a) / n : "nan") }')" "$tag.cpuconn"
 	out=$(lg "$c" lat -r "$LATN") &&
 	note "$(field "$out" p50_us)" "$tag.p50" && note "$(field "$out" p99_us)" "$tag.p99"
 	echo "  $tag latency: $out"
 }
 
+if [ -n "${HOLD:-}" ]; then
+	# For profiling: everything up, the commands printed, until ^C.
+	proxies_start
+	echo "world $WORLD_DIR; e.g.: ip netns exec $(world_ns ag) taskset -c 0" \
+	    "$load lat -a $origin -p $PORT -n allowed.test -C $WORLD_CA -r 100"
+	echo "agentgate-proxy pid $(world_pid agentgate), haproxy $(world_pid haproxy)," \
+	    "sniproxy $(world_pid sniproxy); HOLD ends in $HOLD s"
+	sleep "$HOLD" &
+	wait $!
+	exit 0
+fi
+
 for run in $(seq "$RUNS"); do
 	echo "run $run of $RUNS"
 	proxies_start
-	idle ag agentgate
-	idle haproxy haproxy
-	idle sniproxy sniproxy
-	measure direct direct
-	measure ag agentgate
-	measure haproxy haproxy
-	measure sniproxy sniproxy
+	for t in agentgate haproxy sniproxy; do
+		case " $PATHS " in *" $t "*) idle "$(client_of $t)" "$t" ;; esac
+	done
+	for t in $PATHS; do
+		measure "$(client_of "$t")" "$t"
+	done
 	proxies_stop
 done
 
@@ -237,7 +264,7 @@ med() {
 	sort -g "$B/res/$1" | awk '{ v[NR] = $1 } END {
 		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-for k in bulk1 bulk16 cps p50 p99 idle; do
+for k in bulk1 bulk16 cpugb cps cpuconn p50 p99 idle; do
 	for t in direct agentgate haproxy sniproxy; do
 		echo "$k $t $(med "$t.$k")"
 	done
@@ -268,7 +295,11 @@ END {
 	print "|------------------------------------|-----------|-----------|-----------|-----------|--------|--------|--------|"
 	row("bulk, 1 stream (MB/s)", "bulk1", "%.0f")
 	row("bulk, 16 streams (MB/s)", "bulk16", "%.0f")
+	v["cpugb", "direct"] = ""
+	row("proxy CPU per GB, 16 streams (ms)", "cpugb", "%.0f")
 	row("new TLS connections/s", "cps", "%.0f")
+	v["cpuconn", "direct"] = ""
+	row("proxy CPU per connection (us)", "cpuconn", "%.0f")
 	row("request time p50 (us)", "p50", "%.0f")
 	row("request time p99 (us)", "p99", "%.0f")
 	added("added latency p50 (us)", "p50")

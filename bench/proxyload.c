@@ -393,13 +393,15 @@ client(struct ctx *c)
 	SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
 	if (strcmp(c->o.mode, "bulk") == 0 || strcmp(c->o.mode, "upload") == 0) {
 		run_threads(c, bulk_thread, c->o.threads, true);
-		printf("mbps=%.1f failed=%llu\n",
+		printf("mbps=%.1f bytes=%llu failed=%llu\n",
 		    (double)atomic_load(&c->bytes) * 1e3 / (double)c->elapsed,
+		    (unsigned long long)atomic_load(&c->bytes),
 		    (unsigned long long)atomic_load(&c->failed));
 	} else if (strcmp(c->o.mode, "rate") == 0) {
 		run_threads(c, rate_thread, c->o.threads, true);
-		printf("cps=%.0f failed=%llu\n",
+		printf("cps=%.0f conns=%llu failed=%llu\n",
 		    (double)atomic_load(&c->done) * 1e9 / (double)c->elapsed,
+		    (unsigned long long)atomic_load(&c->done),
 		    (unsigned long long)atomic_load(&c->failed));
 	} else if (strcmp(c->o.mode, "lat") == 0) {
 		if ((lat = calloc((size_t)c->o.count, sizeof(*lat))) == NULL)
