@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <ares.h>
 
+#include "approval.h"
+#include "approval_pool.h"
 #include "canon.h"
 #include "conf.h"
 #include "conn_int.h"
@@ -35,12 +37,14 @@
 #include "tlshello.h"
 
 static const char *const conn_state_names[] = {
-	"hello", "resolving", "connecting", "tunnel", "relaying", "done",
+	"hello", "held", "resolving", "connecting", "tunnel", "relaying", "done",
 };
 
 /* Allowed transitions, [from] -> bitmask of to. */
 static const unsigned conn_next[] = {
-	[CONN_HELLO]      = 1u << CONN_RESOLVING | 1u << CONN_CONNECTING |
+	[CONN_HELLO]      = 1u << CONN_HELD | 1u << CONN_RESOLVING |
+			    1u << CONN_CONNECTING | 1u << CONN_DONE,
+	[CONN_HELD]       = 1u << CONN_RESOLVING | 1u << CONN_CONNECTING |
 			    1u << CONN_DONE,
 	[CONN_RESOLVING]  = 1u << CONN_CONNECTING | 1u << CONN_DONE,
 	[CONN_CONNECTING] = 1u << CONN_CONNECTING | 1u << CONN_TUNNEL |
@@ -101,11 +105,17 @@ conn_event_fill(struct conn *c, struct ag_event *ev)
 	}
 	if (c->task_id[0] != '\0')
 		ev->task_id = c->task_id;
+	if (c->approval_id[0] != '\0')
+		ev->approval_id = c->approval_id;
 	ev->trace_id = c->trace_id;
 	if (c->pol != NULL)
 		ev->policy = policy_name(c->pol);
 	if (c->judged)
 		proxy_event_verdict(ev, NULL, c->pol, &c->verdict);
+	/* An ask that reaches a relay was approved; a refusal sets its own
+	 * outcome after this. */
+	if (c->judged && c->verdict.action == POLICY_ASK)
+		ev->outcome = OUTCOME_ALLOWED;
 	clock_gettime(CLOCK_REALTIME, &now);
 	ev->start = c->start;
 	ev->end = now;
@@ -276,6 +286,42 @@ conn_parse_explicit(struct conn *c)
 }
 
 /*
+ * An HTTP request head through a synthetic address must carry a Host that
+ * is the mapped name (or none). Returns 1 when the bytes may go on (not
+ * HTTP, or a matching Host), 0 when more are needed, -1 when c was denied.
+ */
+int
+conn_host_check(struct conn *c)
+{
+	struct http_head hh;
+	struct canon_out co;
+
+	switch (httphead_parse((const char *)c->buf, c->len, &hh)) {
+	case HTTPHEAD_OK:
+		c->proto = PROTOCOL_HTTP;
+		snprintf(c->method, sizeof(c->method), "%s", hh.method);
+		snprintf(c->host, sizeof(c->host), "%s", hh.host);
+		if (hh.host[0] != '\0' &&
+		    (canon_host(hh.host, strlen(hh.host), &co) != CANON_NAME ||
+		    strcmp(co.name, c->name) != 0)) {
+			conn_deny(c, "Host does not match the synthetic address's name", 403);
+			return -1;
+		}
+		return 1;
+	case HTTPHEAD_NEED_MORE:
+		return 0;
+	case HTTPHEAD_INVALID:
+		c->proto = PROTOCOL_HTTP;
+		conn_deny(c, hh.error != NULL ? hh.error : "invalid request",
+		    hh.status > 0 ? hh.status : 400);
+		return -1;
+	case HTTPHEAD_NOT_HTTP:
+		break;
+	}
+	return 1;
+}
+
+/*
  * The tunnel's first bytes: a ClientHello must name the CONNECT host
  * (else a client could CONNECT to an allowed front and ask it for another
  * name); anything that is not TLS is relayed as it is, since the host and
@@ -298,7 +344,8 @@ conn_tunnel_parse(struct conn *c)
 			c->sni_len = h.sni_len;
 			if (canon_host(c->sni, c->sni_len, &co) != CANON_NAME ||
 			    strcmp(co.name, c->name) != 0) {
-				conn_deny(c, "SNI does not match CONNECT host", 0);
+				conn_deny(c, c->connect ? "SNI does not match CONNECT host" :
+				    "SNI does not match the synthetic address's name", 0);
 				return true;
 			}
 		}
@@ -315,6 +362,15 @@ conn_tunnel_parse(struct conn *c)
 		conn_deny(c, h.error != NULL ? h.error : "invalid ClientHello", 0);
 		return true;
 	case TLSHELLO_NOT_TLS:
+		/* Through a synthetic address an HTTP Host must name it too. */
+		if (c->synthetic) {
+			switch (conn_host_check(c)) {
+			case -1:
+				return true;
+			case 0:
+				return false;
+			}
+		}
 		break;
 	}
 	conn_timer_clear(c);
@@ -474,15 +530,17 @@ conn_tunnel_server_cb(struct loop *l, int fd, uint32_t events, void *arg)
 	conn_relay_start(c, NULL, 0);
 }
 
-/* CONNECT is dialled: answer 200, then watch the tunnel's first bytes. */
+/* CONNECT is dialled: answer 200, then watch the tunnel's first bytes.
+ * A synthetic address's connection is dialled: the same watch. */
 void
 conn_tunnel_open(struct conn *c)
 {
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	struct proxy *p = c->set->p;
 
-	/* A fresh socket's buffer takes this at once. */
-	if (send(c->cfd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) !=
+	/* A fresh socket's buffer takes this at once. A synthetic
+	 * address's client asked for no proxy: it gets no answer. */
+	if (c->connect && send(c->cfd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) !=
 	    (ssize_t)(sizeof(ok) - 1)) {
 		conn_deny(c, "cannot answer CONNECT", 0);
 		return;
@@ -527,6 +585,10 @@ conn_free(struct conn *c)
 	struct task_count **tp;
 
 	assert(c->state == CONN_DONE);
+	if (c->hold != NULL) {
+		approvals_release(s->p->approvals, c->hold);
+		c->hold = NULL;
+	}
 	conn_timer_clear(c);
 	resolver_cancel(c->req);
 	if (c->relay != NULL)
@@ -649,6 +711,11 @@ conn_start(struct conn_set *s, int fd, int family, bool explicit)
 	}
 	if (!telemetry_ok(p->telemetry)) {
 		conn_deny(c, "telemetry unavailable", 0);
+		return;
+	}
+	if (!explicit && p->approvals != NULL &&
+	    approval_pool_contains(approvals_pool(p->approvals), &c->odst)) {
+		conn_synthetic_start(c);
 		return;
 	}
 	if (loop_add(p->loop, fd, EPOLLIN, conn_read_cb, c) == -1 ||

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "approval.h"
+
 struct proxy;
 struct conn_set;
 
@@ -32,5 +34,12 @@ void conn_set_stop(struct conn_set *s);
 void conn_set_free(struct conn_set *s);
 /* Connections open now. */
 size_t conn_set_count(const struct conn_set *s);
+
+/* An approvals observer (arg: the struct proxy) that writes the
+ * approval-decided events, expiries included; approval-requested is
+ * written by the connection that opened the request (it knows the
+ * addresses). */
+void conn_approval_observer(void *arg, enum approval_event ev,
+    const struct approval_info *info);
 
 #endif

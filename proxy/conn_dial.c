@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <ares.h>
 
+#include "approval.h"
 #include "conf.h"
 #include "conn_int.h"
 #include "httpclose.h"
@@ -86,7 +87,7 @@ conn_connected(struct conn *c)
 
 	conn_timer_clear(c);
 	(void)loop_del(c->set->p->loop, c->sfd);
-	if (c->connect) {
+	if (c->connect || c->synthetic) {
 		conn_tunnel_open(c);
 		return;
 	}
@@ -253,7 +254,8 @@ conn_resolved(void *arg, int status, const struct resolve_answer *ans,
 			c->cand[c->ncand++] = ans[i].addr;
 		}
 	}
-	if (!c->explicit)
+	/* A synthetic destination is never among the answers. */
+	if (!c->explicit && !c->synthetic)
 		c->mismatch = seen_odst ? 0 : 1;
 	if (c->ncand == 0) {
 		conn_deny(c, "no usable address: answers point at private, "
@@ -269,19 +271,45 @@ void
 conn_decide(struct conn *c, const struct ag_addr *literal)
 {
 	struct proxy *p = c->set->p;
+	struct approval_check ac;
 
 	conn_timer_clear(c);
 	(void)loop_del(p->loop, c->cfd);
 	c->judged = true;
 	if (c->verdict.action == POLICY_ASK) {
-		conn_deny(c, "approval not available", 403);
-		return;
-	}
-	if (c->verdict.action != POLICY_ALLOW) {
+		/* Approvals are by name: an address rule's ask has none. */
+		if (p->approvals == NULL || literal != NULL) {
+			conn_deny(c, "approval not available", 403);
+			return;
+		}
+		approvals_check(p->approvals, c->task_id, policy_name(c->pol),
+		    c->name, c->oport, "tcp", &ac);
+		switch (ac.verdict) {
+		case APPROVAL_ASK:
+			conn_hold(c);
+			return;
+		case APPROVAL_REFUSED:
+			snprintf(c->approval_id, sizeof(c->approval_id), "%s", ac.id);
+			conn_deny(c, "denied by approval", 403);
+			return;
+		case APPROVAL_GRANTED:
+			snprintf(c->approval_id, sizeof(c->approval_id), "%s", ac.id);
+			break;
+		}
+	} else if (c->verdict.action != POLICY_ALLOW) {
 		conn_deny(c, c->verdict.rule != NULL ? "denied by rule" :
 		    "default deny", 403);
 		return;
 	}
+	conn_proceed(c, literal);
+}
+
+/* Allowed (by a rule or an approval): dial the literal, or resolve. */
+void
+conn_proceed(struct conn *c, const struct ag_addr *literal)
+{
+	struct proxy *p = c->set->p;
+
 	if (!telemetry_ok(p->telemetry)) {
 		conn_deny(c, "telemetry unavailable", 403);
 		return;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "approval.h"
 #include "canon.h"
 #include "conn.h"
 #include "event.h"
@@ -28,6 +29,8 @@
 
 enum conn_state {
 	CONN_HELLO = 0,		/* reading the first bytes, handshake timer running */
+	CONN_HELD,		/* ask: waiting for an approval, nothing sent
+				 * upstream; client bytes buffered (bounded) */
 	CONN_RESOLVING,		/* the name is allowed; waiting for our resolver */
 	CONN_CONNECTING,	/* a non-blocking connect to cand[next - 1] is pending */
 	CONN_TUNNEL,		/* CONNECT answered 200; reading the tunnel's first
@@ -71,6 +74,11 @@ struct conn {
 	bool			 judged;
 	bool			 explicit;	/* came to the explicit proxy port */
 	bool			 connect;	/* explicit: a CONNECT tunnel */
+	bool			 synthetic;	/* to an approval pool address:
+						 * name from the map, first
+						 * bytes checked after dialling */
+	struct approval_hold	*hold;		/* CONN_HELD */
+	char			 approval_id[APPROVAL_ID_LEN + 1]; /* "" none */
 	/* The first bytes and what they said. */
 	uint8_t			*buf;
 	size_t			 len, cap;
@@ -97,13 +105,28 @@ void	conn_event_fill(struct conn *c, struct ag_event *ev);
  * > 0), then the connection's one event is written and it is freed. */
 void	conn_deny(struct conn *c, const char *reason, int http_status);
 void	conn_free(struct conn *c);
-/* CONNECT answered: read the tunnel's first bytes (SNI check). */
+/* CONNECT answered (or a synthetic address's connection dialled): read
+ * the first bytes (the SNI, for a synthetic address the Host, checked). */
 void	conn_tunnel_open(struct conn *c);
+/* Through a synthetic address: an HTTP Host must be the mapped name.
+ * 1 go on, 0 need more bytes, -1 c was denied (and freed). */
+int	conn_host_check(struct conn *c);
 
 /* conn_dial.c */
-/* Judged allow (or an address): resolve the name, or dial the literal. */
+/* A verdict on c->verdict: allow goes on, ask is checked against the
+ * approvals (held when none is in scope), deny is refused. */
 void	conn_decide(struct conn *c, const struct ag_addr *literal);
+/* Allowed: resolve the name, or dial the literal. */
+void	conn_proceed(struct conn *c, const struct ag_addr *literal);
 /* Hand both sockets to a relay, `first` bytes sent upstream first. */
 void	conn_relay_start(struct conn *c, const uint8_t *first, size_t len);
+
+/* conn_hold.c */
+/* A connection to an approval pool address: judge it by the mapped name
+ * at once (server-first protocols send nothing). */
+void	conn_synthetic_start(struct conn *c);
+/* Ask with no decision in scope: join or open the pending request and
+ * wait for it; the connection is refused when that is impossible. */
+void	conn_hold(struct conn *c);
 
 #endif

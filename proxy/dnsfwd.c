@@ -17,6 +17,8 @@
 
 #include <sys/epoll.h>
 
+#include "approval.h"
+#include "approval_pool.h"
 #include "conf.h"
 #include "dnsfwd.h"
 #include "dnsfwd_int.h"
@@ -41,7 +43,7 @@ struct ctx {
 
 static void
 event_emit(struct dnsfwd *f, const struct dnsfwd_peer *pe, const struct ctx *cx,
-    const struct dnsjudge *j, bool allowed, const char *reason,
+    const struct dnsjudge *j, enum event_outcome outcome, const char *reason,
     const struct dns_response *r)
 {
 	struct ag_event ev;
@@ -95,7 +97,7 @@ event_emit(struct dnsfwd *f, const struct dnsfwd_peer *pe, const struct ctx *cx,
 			ev.rule_text = policy_rule_text(j->verdict.rule);
 		}
 	}
-	ev.outcome = allowed ? OUTCOME_ALLOWED : OUTCOME_DENIED;
+	ev.outcome = outcome;
 	ev.reason = reason;
 	for (i = 0; r != NULL && i < r->n_answers && n < DNS_MAX_ANSWERS; i++) {
 		const struct dns_rr *rr = &r->answers[i];
@@ -255,7 +257,7 @@ query_done(void *arg, int status, const uint8_t *resp, size_t len)
 		    status);
 		n = dns_build_error(q->q, q->qlen, DNS_RCODE_SERVFAIL, f->ans,
 		    sizeof(f->ans));
-		event_emit(f, &q->peer, &cx, &q->j, true, reason, NULL);
+		event_emit(f, &q->peer, &cx, &q->j, OUTCOME_ALLOWED, reason, NULL);
 		query_reply(q, f->ans, n < 0 ? 0 : (size_t)n);
 		return;
 	}
@@ -272,9 +274,51 @@ query_done(void *arg, int status, const uint8_t *resp, size_t len)
 		log_info("dns: task %s: %s: %s", q->task_id, q->j.name,
 		    c.reason);
 	/* Forwarded, so allowed, unless the answer was refused. */
-	event_emit(f, &q->peer, &cx, &q->j, c.refused == 0, c.reason,
+	event_emit(f, &q->peer, &cx, &q->j,
+	    c.refused == 0 ? OUTCOME_ALLOWED : OUTCOME_DENIED, c.reason,
 	    c.local ? NULL : &f->resp);
 	query_reply(q, f->ans, c.outlen);
+}
+
+/*
+ * An ask name: REFUSED while a denial is in scope, else the synthetic
+ * address of the name for A/AAAA (NODATA for other types), never asking
+ * upstream. Approved names are answered the same way: the connection to
+ * the synthetic address is what the proxy lets through, whatever TCP
+ * protocol it speaks. Returns true when a synthetic answer was built (its
+ * parse is in f->resp, for the event).
+ */
+static bool
+dnsfwd_ask(struct dnsfwd *f, const struct reg_task *task,
+    const struct policy *pol, const uint8_t *msg, size_t len,
+    struct dnsjudge *j)
+{
+	struct approvals *a = f->p->approvals;
+	struct ag_addr addr, *synth = NULL;
+	uint16_t qtype = j->query.question.qtype;
+	int family = qtype == DNS_TYPE_A ? AF_INET :
+	    qtype == DNS_TYPE_AAAA ? AF_INET6 : 0;
+
+	if (approvals_check_name(a, task->id, policy_name(pol), j->name) ==
+	    APPROVAL_REFUSED) {
+		dnsjudge_ask(j, msg, len, true, NULL, 0, f->ans, sizeof(f->ans));
+		return false;
+	}
+	if (family != 0) {
+		if (approval_pool_addr(approvals_pool(a), j->name, family,
+		    loop_now_ms(f->p->loop), &addr) == -1) {
+			log_warn("dns: synthetic address for %s", j->name);
+			return false;	/* stays REFUSED */
+		}
+		synth = &addr;
+	}
+	dnsjudge_ask(j, msg, len, false, synth, (uint32_t)(f->p->conf->approval_ttl_ms / 1000),
+	    f->ans, sizeof(f->ans));
+	if (j->rcode != DNS_RCODE_NOERROR)
+		return false;
+	if (dns_parse_response(f->ans, j->outlen, &f->resp) != DNS_OK)
+		f->resp.n_answers = 0;
+	return true;
 }
 
 /*
@@ -291,7 +335,7 @@ dnsfwd_handle(struct dnsfwd *f, struct dnsfwd_peer *pe, struct dnsconn *c,
 	struct dnsjudge j;
 	struct dnsfwd_query *q;
 	struct ctx cx = { NULL, NULL, NULL };
-	bool tok;
+	bool tok, synth = false;
 	const char *reason;
 
 	if (proxy_task_for(f->p, &pe->src, &task, &pol) == -1)
@@ -303,6 +347,8 @@ dnsfwd_handle(struct dnsfwd *f, struct dnsfwd_peer *pe, struct dnsconn *c,
 	cx.pol = pol;
 	tok = f->p->telemetry == NULL || telemetry_ok(f->p->telemetry);
 	dnsjudge_query(msg, len, pol, tok, &j, f->ans, sizeof(f->ans));
+	if (j.judged && j.verdict.action == POLICY_ASK && f->p->approvals != NULL)
+		synth = dnsfwd_ask(f, task, pol, msg, len, &j);
 	reason = j.reason;
 	if (j.action == DNSJUDGE_FORWARD && f->npending >= DNSFWD_PENDING_MAX) {
 		reason = "too many queries upstream";
@@ -369,8 +415,9 @@ dnsfwd_handle(struct dnsfwd *f, struct dnsfwd_peer *pe, struct dnsconn *c,
 		log_info("dns: no task for %s: query refused",
 		    addr_format(&pe->src, (char[AG_ADDR_STRLEN]){ 0 },
 		    AG_ADDR_STRLEN));
-	event_emit(f, pe, &cx, &j, false, task != NULL && pol == NULL &&
-	    j.parsed == DNS_OK ? "task policy unavailable" : reason, NULL);
+	event_emit(f, pe, &cx, &j, synth ? OUTCOME_PENDING : OUTCOME_DENIED,
+	    task != NULL && pol == NULL && j.parsed == DNS_OK ?
+	    "task policy unavailable" : reason, synth ? &f->resp : NULL);
 	if (pol != NULL)
 		policy_unref(pol);
 	if (j.outlen == 0)

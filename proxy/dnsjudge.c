@@ -154,6 +154,30 @@ dnsjudge_query(const uint8_t *q, size_t len, const struct policy *pol,
 	}
 }
 
+void
+dnsjudge_ask(struct dnsjudge *j, const uint8_t *q, size_t len, bool refused,
+    const struct ag_addr *synth, uint32_t ttl, uint8_t *out, size_t outsize)
+{
+	ssize_t n;
+
+	if (refused) {
+		answer(j, q, len, DNS_RCODE_REFUSED, "denied by approval", out,
+		    outsize);
+		return;
+	}
+	n = dns_build_answer(q, len, synth, synth != NULL ? 1 : 0, ttl, out,
+	    outsize);
+	if (n < 0) {
+		answer(j, q, len, DNS_RCODE_SERVFAIL,
+		    "cannot build the synthetic answer", out, outsize);
+		return;
+	}
+	j->action = DNSJUDGE_ANSWER;
+	j->rcode = DNS_RCODE_NOERROR;
+	j->reason = "ask: synthetic answer, approval pending";
+	j->outlen = (size_t)n;
+}
+
 static void
 check_fail(struct dnscheck *c, const uint8_t *q, size_t qlen,
     enum dns_rcode rcode, const char *reason, uint8_t *out, size_t outsize)

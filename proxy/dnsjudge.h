@@ -53,6 +53,19 @@ void dnsjudge_query(const uint8_t *q, size_t len, const struct policy *pol,
     bool telemetry_ok, struct dnsjudge *j, uint8_t *out, size_t outsize);
 
 /*
+ * An `ask` name (after dnsjudge_query() judged it, action ANSWER REFUSED):
+ * with `refused` (a denial in scope) it stays REFUSED; else it is answered
+ * NOERROR from the synthetic pools without asking upstream: one A or AAAA
+ * record of `synth` (matching the question type; NULL or another family:
+ * none) with `ttl` seconds. Other question types get an empty NOERROR
+ * (NODATA), so clients that ask for HTTPS or MX first go on to A/AAAA
+ * instead of failing. The name never leaves the gateway either way.
+ */
+void dnsjudge_ask(struct dnsjudge *j, const uint8_t *q, size_t len,
+    bool refused, const struct ag_addr *synth, uint32_t ttl,
+    uint8_t *out, size_t outsize);
+
+/*
  * The forwarder's rule for a name (docs/policy.md, "DNS questions"): ALLOW
  * when policy_match_name() allows TCP 443, TCP 80 or UDP 443, or when the
  * first rule covering the name for any protocol and port allows. Otherwise

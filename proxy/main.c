@@ -28,9 +28,12 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "conf.h"
 #include "conn.h"
+#include "control.h"
 #include "geoip.h"
+#include "hook.h"
 #include "log.h"
 #include "loop.h"
 #include "proxy.h"
@@ -231,6 +234,30 @@ drop_privileges(const char *user)
 		fatal("no_new_privs");
 }
 
+/*
+ * Forever approvals are written after privileges are dropped, so
+ * STATE_DIR/approvals belongs to proxy-user (made here while root).
+ */
+static void
+approvals_dir_prepare(const struct ag_conf *c)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+
+	snprintf(path, sizeof(path), "%s/approvals", c->state_dir);
+	if ((mkdir(c->state_dir, 0755) == -1 && errno != EEXIST) ||
+	    (mkdir(path, 0755) == -1 && errno != EEXIST)) {
+		log_warn("%s: forever approvals cannot be written", path);
+		return;
+	}
+	if (geteuid() != 0 || c->proxy_user == NULL ||
+	    (pw = getpwnam(c->proxy_user)) == NULL)
+		return;
+	if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("%s: forever approvals cannot be written as %s", path,
+		    c->proxy_user);
+}
+
 /* What the signalfd callback works on. */
 struct proxy_main {
 	struct proxy	*p;
@@ -298,6 +325,8 @@ main(int argc, char **argv)
 	sigset_t mask;
 	char reason[64];
 	struct dnsfwd *dns;
+	struct control *ctl;
+	struct hook *hook;
 
 	while ((ch = getopt_long(argc, argv, "c:fnvh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -367,6 +396,10 @@ main(int argc, char **argv)
 	if (proxy_init(&p, &conf, l, res, tel) == -1)
 		fatal("proxy");
 	p.geoip = geo;
+	if ((p.approvals = approvals_new(l, &conf)) == NULL ||
+	    approvals_observe(p.approvals, conn_approval_observer, &p) == -1)
+		fatal("approvals");
+	approvals_dir_prepare(&conf);
 
 	memset(&m, 0, sizeof(m));
 	m.p = &p;
@@ -380,6 +413,12 @@ main(int argc, char **argv)
 	if ((dns = dnsfwd_open(&p)) == NULL)
 		fatal("DNS forwarder");
 	p.dns = dns;
+	/* The control socket is bound while still root; the hook runs as
+	 * proxy-user. */
+	if ((ctl = control_new(l, &conf, p.approvals)) == NULL)
+		fatal("control socket %s", conf.control_socket);
+	if ((hook = hook_new(l, &conf, p.approvals)) == NULL && errno != 0)
+		fatal("approval hook %s", conf.approval_hook);
 	run_dir_grant(&conf);
 	drop_privileges(conf.proxy_user);
 
@@ -389,8 +428,16 @@ main(int argc, char **argv)
 	if (loop_run(l) == -1)
 		log_warn("loop");
 
+	/* Pending requests expire (events, watchers told) and close their
+	 * held connections before the rest stops. */
+	p.stopping = true;
+	approvals_shutdown(p.approvals);
 	conn_set_free(m.tcp);
 	dnsfwd_close(dns);
+	hook_free(hook);
+	control_free(ctl);
+	approvals_free(p.approvals);
+	p.approvals = NULL;
 	snprintf(reason, sizeof(reason), "%s", m.stop_signal != 0 ?
 	    strsignal(m.stop_signal) : "loop failed");
 	emit_daemon(&p, EVENT_DAEMON_STOPPED, reason);

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
@@ -53,6 +54,19 @@ proxy_tasks_dir(const struct proxy *p, char *buf, size_t size)
 	return 0;
 }
 
+static bool
+proxy_task_alive(void *arg, const char *task_id)
+{
+	const struct registry *reg = arg;
+	size_t i, n = registry_count(reg);
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(registry_task_at(reg, i)->id, task_id) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Swap in a new registry snapshot and load the policies new tasks name. */
 static int
 proxy_registry_load(struct proxy *p)
@@ -71,6 +85,9 @@ proxy_registry_load(struct proxy *p)
 	p->reg = reg;
 	policy_cache_prime(p->policies, reg, proxy_now_ms(p));
 	log_debug("registry: %zu tasks", registry_count(reg));
+	/* Task-scoped approvals end with their task. */
+	if (p->approvals != NULL)
+		approvals_tasks_gone(p->approvals, proxy_task_alive, reg);
 	return 0;
 }
 
@@ -94,11 +111,10 @@ static void
 proxy_prune(struct proxy *p)
 {
 	char dir[PATH_MAX];
-	int n;
 
 	if (proxy_tasks_dir(p, dir, sizeof(dir)) == -1)
 		return;
-	if ((n = registry_prune(dir, proxy_pruned, p)) == -1) {
+	if (registry_prune(dir, proxy_pruned, p) == -1) {
 		/* Without write access to the folder (docs/registry.md):
 		 * say it once, agentgatectl task prune still works. */
 		if (errno != EACCES && errno != EPERM)
@@ -106,7 +122,8 @@ proxy_prune(struct proxy *p)
 		else if (!p->prune_denied)
 			log_warn("registry: cannot prune %s", dir);
 		p->prune_denied = errno == EACCES || errno == EPERM;
-	}
+	} else
+		p->prune_denied = false;
 	/* The unlinks come back through the watch as a reload. */
 }
 

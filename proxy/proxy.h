@@ -18,6 +18,7 @@
 #include "registry.h"
 
 struct ag_conf;
+struct approvals;
 struct loop;
 struct resolver;
 struct telemetry;
@@ -52,6 +53,7 @@ struct proxy {
 	bool			 stopping;	/* SIGTERM: no new connections */
 	void			*tcp;		/* struct conn_set (conn.c) */
 	void			*dns;		/* struct dnsfwd, when K's part is in */
+	struct approvals	*approvals;	/* NULL: ask is denied */
 };
 
 /*
