@@ -161,22 +161,33 @@ example(size_t i, struct ag_event *ev, struct event_stamp *st)
 		ev->rule_file = "/etc/agentgate/policies/default.rules";
 		ev->rule_line = 7;
 		ev->rule_text = "ask *.pypi.example.test";
-		ev->approval_id = "ap-7f3c";
+		ev->approval_id = "a1b2c3d4";
+		ev->trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+		/* the first connection: to the name's synthetic address */
+		addr(&ev->src_ip, "198.18.1.2");
+		ev->src_port = 40112;
+		addr(&ev->dst_ip, "198.19.254.7");
 		ev->dst_domain = "files.pypi.example.test";
 		ev->dst_port = 443;
+		ev->transport = TRANSPORT_TCP;
 		st->seq = 1044;
 		return true;
 	case 6:		/* approval-decided */
 		event_init(ev, EVENT_APPROVAL_DECIDED);
 		ev->ts.tv_sec = TS + 40;
+		ev->duration_ns = 37000000000;	/* seconds waited */
 		ev->outcome = OUTCOME_ALLOWED;
-		ev->verdict = VERDICT_ALLOW;
+		ev->verdict = VERDICT_ASK;
 		ev->task_id = "t-42";
-		ev->approval_id = "ap-7f3c";
+		ev->policy = "default";
+		ev->trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+		ev->approval_id = "a1b2c3d4";
 		ev->approval_scope = "task";
-		ev->approval_decider = "alice";
+		ev->approval_decider = "alice (uid 1000)";
+		ev->reason = "build needs the mirror";
 		ev->dst_domain = "files.pypi.example.test";
 		ev->dst_port = 443;
+		ev->transport = TRANSPORT_TCP;
 		st->seq = 1045;
 		return true;
 	case 7:		/* task-started */
