@@ -135,6 +135,10 @@ send_request(int fd, struct json_buf *j)
 		n = send(fd, j->data + off, j->len - off, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
+		/* A proxy that refuses us has answered and shut the socket:
+		 * its answer is still there to read. */
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
+			return 0;
 		if (n <= 0) {
 			perror("agentgatectl approvals: send");
 			return -1;
