@@ -46,6 +46,7 @@ struct opts {
 	int		 threads;	/* streams, clients or server threads */
 	int		 seconds;
 	long		 count;		/* requests (lat) or connections (idle) */
+	bool		 no_sni;	/* -N: a ClientHello without SNI */
 };
 
 struct ctx {
@@ -240,7 +241,7 @@ client_open(struct ctx *c, char cmd)
 	if ((s = SSL_new(c->ssl)) == NULL)
 		goto out;
 	SSL_set_fd(s, fd);
-	if (SSL_set_tlsext_host_name(s, c->o.sni) != 1 ||
+	if ((!c->o.no_sni && SSL_set_tlsext_host_name(s, c->o.sni) != 1) ||
 	    SSL_set1_host(s, c->o.sni) != 1)
 		goto out;
 	if (SSL_connect(s) != 1)
@@ -451,7 +452,8 @@ usage(void)
 	    "       proxyload bulk|upload -a ADDR -p PORT -n SNI -C CA [-t STREAMS] [-d SECONDS]\n"
 	    "       proxyload rate -a ADDR -p PORT -n SNI -C CA [-t CLIENTS] [-d SECONDS]\n"
 	    "       proxyload lat  -a ADDR -p PORT -n SNI -C CA [-r REQUESTS]\n"
-	    "       proxyload idle -a ADDR -p PORT -n SNI -C CA [-r CONNS] [-t THREADS] [-d HOLD]\n");
+	    "       proxyload idle -a ADDR -p PORT -n SNI -C CA [-r CONNS] [-t THREADS] [-d HOLD]\n"
+	    "  -N: send no SNI (the certificate is still checked for SNI's name)\n");
 	exit(2);
 }
 
@@ -472,11 +474,12 @@ main(int argc, char *argv[])
 	c->o.seconds = 5;
 	c->o.count = 1000;
 	optind = 2;
-	while ((ch = getopt(argc, argv, "a:p:n:C:c:k:t:d:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:n:NC:c:k:t:d:r:")) != -1) {
 		switch (ch) {
 		case 'a': c->o.addr = optarg; break;
 		case 'p': c->o.port = (uint16_t)atoi(optarg); break;
 		case 'n': c->o.sni = optarg; break;
+		case 'N': c->o.no_sni = true; break;
 		case 'C': c->o.ca = optarg; break;
 		case 'c': c->o.cert = optarg; break;
 		case 'k': c->o.key = optarg; break;
