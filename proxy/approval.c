@@ -1,8 +1,8 @@
 /*
  * The approval store (approval.h): pending requests with the connections
- * they hold, decisions kept for their scope, an expiry timer, observers.
- * Lists are short (pending requests are capped per task, decisions are few
- * per policy), so they are searched linearly.
+ * they hold, decisions, an expiry timer, observers; what a decision leaves
+ * behind for its scope is approval_grant.c's. Lists are short (pending
+ * requests are capped per task), so they are searched linearly.
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 
 #include "approval.h"
 #include "approval_file.h"
+#include "approval_int.h"
 #include "approval_pool.h"
 #include "canon.h"
 #include "conf.h"
@@ -23,83 +24,6 @@
 #include "policy.h"
 #include "registry.h"
 #include "units.h"
-
-#define APPROVAL_RECENT_MAX	64	/* decided requests kept for listing */
-#define APPROVAL_OBSERVERS_MAX	64
-#define APPROVAL_PROTO_MAX	7
-
-struct approval_hold {
-	struct approval_hold	*next, *prev;
-	struct approval_req	*req;
-	approval_wake_fn	 fn;
-	void			*arg;
-};
-
-struct approval_req {
-	struct approval_req	*next;
-	char			 id[APPROVAL_ID_LEN + 1];
-	char			*task_id, *policy, *trace_id, *name;
-	char			 proto[APPROVAL_PROTO_MAX + 1];
-	uint16_t		 port;
-	enum approval_state	 state;
-	bool			 announced;	/* observers told of it */
-	int64_t			 created_ms;
-	uint64_t		 deadline;	/* monotonic ms */
-	struct approval_hold	*holds;
-	unsigned		 nconns;
-	enum approval_scope	 scope;
-	uint64_t		 duration_ms;
-	char			*decider, *reason;
-	int64_t			 decided_ms;
-};
-
-/* A decision that outlives its request: task or duration scope (forever
- * decisions live in the approvals files). */
-struct approval_grant {
-	struct approval_grant	*next;
-	bool			 allow;
-	enum approval_scope	 scope;
-	char			*task_id;	/* APPROVAL_TASK */
-	char			*policy;	/* APPROVAL_DURATION */
-	char			*name;
-	char			 proto[APPROVAL_PROTO_MAX + 1];
-	uint16_t		 port;
-	uint64_t		 until;		/* APPROVAL_DURATION, monotonic */
-	char			 id[APPROVAL_ID_LEN + 1];
-};
-
-/* A policy's approvals file as last loaded; f NULL: none (or broken). */
-struct approval_pfile {
-	struct approval_pfile	*next;
-	char			*policy;
-	struct approval_file	*f;
-};
-
-struct approval_observer {
-	approval_observer_fn	 fn;	/* NULL: removed while notifying */
-	void			*arg;
-};
-
-struct approvals {
-	struct loop		*loop;		/* NULL in unit tests */
-	struct loop_timer	*timer;		/* next expiry */
-	uint64_t		 timer_at;
-	struct loop_timer	*announce;	/* new requests to tell observers */
-	uint64_t		(*now_fn)(void *);
-	void			*now_arg;
-	uint64_t		 timeout_ms;
-	uint32_t		 max_pending;
-	char			*state_dir;
-	struct approval_pool	*pool;
-	struct approval_req	*pending;	/* oldest first */
-	struct approval_req	*recent;	/* newest first */
-	size_t			 nrecent;
-	struct approval_grant	*grants;	/* newest first */
-	struct approval_pfile	*files;
-	struct approval_observer obs[APPROVAL_OBSERVERS_MAX];
-	size_t			 nobs;
-	unsigned		 notifying;
-};
 
 static void approvals_schedule(struct approvals *);
 
@@ -149,7 +73,7 @@ approval_state_name(enum approval_state s)
 	return "unknown";
 }
 
-static uint64_t
+uint64_t
 approvals_now(struct approvals *a)
 {
 	struct timespec ts;
@@ -162,7 +86,7 @@ approvals_now(struct approvals *a)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int64_t
+int64_t
 approvals_realtime(void)
 {
 	struct timespec ts;
@@ -323,14 +247,6 @@ req_free(struct approval_req *r)
 	free(r);
 }
 
-static void
-grant_free(struct approval_grant *g)
-{
-	free(g->task_id);
-	free(g->policy);
-	free(g->name);
-	free(g);
-}
 
 static struct approval_req *
 approvals_find(struct approval_req *list, const char *id)
@@ -403,65 +319,7 @@ req_wake(struct approval_req *r, enum approval_outcome out)
 	}
 }
 
-/* An approvals file, loaded the first time its policy asks. */
-static struct approval_pfile *
-approvals_file(struct approvals *a, const char *policy, bool reload)
-{
-	struct approval_pfile *pf;
 
-	for (pf = a->files; pf != NULL; pf = pf->next) {
-		if (strcmp(pf->policy, policy) == 0)
-			break;
-	}
-	if (pf == NULL) {
-		if ((pf = calloc(1, sizeof(*pf))) == NULL ||
-		    (pf->policy = strdup(policy)) == NULL) {
-			free(pf);
-			return NULL;
-		}
-		pf->next = a->files;
-		a->files = pf;
-		reload = true;
-	}
-	if (reload) {
-		approval_file_free(pf->f);
-		pf->f = NULL;
-		if (policy_name_valid(policy) &&
-		    (pf->f = approval_file_load(a->state_dir, policy)) == NULL &&
-		    errno != ENOENT)
-			log_warnx("approvals for policy %s not loaded; none apply", policy);
-	}
-	return pf;
-}
-
-static int
-grant_add(struct approvals *a, const struct approval_req *r)
-{
-	struct approval_grant *g;
-
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return -1;
-	g->allow = r->state == APPROVAL_ALLOWED;
-	g->scope = r->scope;
-	memcpy(g->proto, r->proto, sizeof(g->proto));
-	memcpy(g->id, r->id, sizeof(g->id));
-	g->port = r->port;
-	if ((g->name = strdup(r->name)) == NULL)
-		goto fail;
-	if (r->scope == APPROVAL_TASK && (g->task_id = strdup(r->task_id)) == NULL)
-		goto fail;
-	if (r->scope == APPROVAL_DURATION) {
-		if ((g->policy = strdup(r->policy)) == NULL)
-			goto fail;
-		g->until = approvals_now(a) + r->duration_ms;
-	}
-	g->next = a->grants;
-	a->grants = g;
-	return 0;
-fail:
-	grant_free(g);
-	return -1;
-}
 
 int
 approvals_decide(struct approvals *a, const char *id, const struct approval_decision *d)
@@ -516,7 +374,7 @@ approvals_decide(struct approvals *a, const char *id, const struct approval_deci
 			rc = -1;
 			errno = EIO;
 		} else {
-			approvals_file(a, r->policy, true);
+			(void)approvals_file(a, r->policy, true);
 		}
 		break;
 	}
@@ -544,7 +402,6 @@ req_expire(struct approvals *a, struct approval_req *r)
 void
 approvals_tick(struct approvals *a)
 {
-	struct approval_grant **gp;
 	struct approval_req *r;
 	uint64_t now = approvals_now(a);
 
@@ -557,16 +414,7 @@ again:
 			goto again;
 		}
 	}
-	for (gp = &a->grants; *gp != NULL;) {
-		struct approval_grant *g = *gp;
-
-		if (g->scope == APPROVAL_DURATION && g->until <= now) {
-			*gp = g->next;
-			grant_free(g);
-		} else {
-			gp = &g->next;
-		}
-	}
+	approvals_grants_expire(a, now);
 	approvals_schedule(a);
 }
 
@@ -610,60 +458,8 @@ approvals_schedule(struct approvals *a)
 	a->timer_at = at;
 }
 
-static bool
-grant_matches(const struct approval_grant *g, const char *task_id,
-    const char *policy, uint64_t now)
-{
-	if (g->scope == APPROVAL_TASK)
-		return strcmp(g->task_id, task_id) == 0;
-	return strcmp(g->policy, policy) == 0 && g->until > now;
-}
 
-void
-approvals_check(struct approvals *a, const char *task_id, const char *policy,
-    const char *name, uint16_t port, const char *proto, struct approval_check *out)
-{
-	const struct approval_grant *g;
-	struct approval_pfile *pf;
-	uint64_t now = approvals_now(a);
-	int pass;
 
-	memset(out, 0, sizeof(*out));
-	out->verdict = APPROVAL_ASK;
-	/* Task decisions first, then durations: the narrower scope wins. */
-	for (pass = 0; pass < 2; pass++) {
-		for (g = a->grants; g != NULL; g = g->next) {
-			if ((g->scope == APPROVAL_TASK) != (pass == 0) ||
-			    g->port != port || strcmp(g->proto, proto) != 0 ||
-			    strcmp(g->name, name) != 0 ||
-			    !grant_matches(g, task_id, policy, now))
-				continue;
-			out->verdict = g->allow ? APPROVAL_GRANTED : APPROVAL_REFUSED;
-			memcpy(out->id, g->id, sizeof(out->id));
-			return;
-		}
-	}
-	if ((pf = approvals_file(a, policy, false)) != NULL && pf->f != NULL)
-		approval_file_match(pf->f, name, port, proto, out);
-}
-
-enum approval_verdict
-approvals_check_name(struct approvals *a, const char *task_id,
-    const char *policy, const char *name)
-{
-	const struct approval_grant *g;
-	struct approval_pfile *pf;
-	uint64_t now = approvals_now(a);
-
-	for (g = a->grants; g != NULL; g = g->next) {
-		if (!g->allow && strcmp(g->name, name) == 0 &&
-		    grant_matches(g, task_id, policy, now))
-			return APPROVAL_REFUSED;
-	}
-	if ((pf = approvals_file(a, policy, false)) != NULL && pf->f != NULL)
-		return approval_file_match_name(pf->f, name);
-	return APPROVAL_ASK;
-}
 
 static int
 approvals_new_id(struct approvals *a, char *id)
@@ -816,23 +612,6 @@ approvals_foreach(struct approvals *a,
 	}
 }
 
-void
-approvals_tasks_gone(struct approvals *a,
-    bool (*alive)(void *arg, const char *task_id), void *arg)
-{
-	struct approval_grant **gp;
-
-	for (gp = &a->grants; *gp != NULL;) {
-		struct approval_grant *g = *gp;
-
-		if (g->scope == APPROVAL_TASK && !alive(arg, g->task_id)) {
-			*gp = g->next;
-			grant_free(g);
-		} else {
-			gp = &g->next;
-		}
-	}
-}
 
 void
 approvals_shutdown(struct approvals *a)
@@ -846,8 +625,6 @@ void
 approvals_free(struct approvals *a)
 {
 	struct approval_req *r;
-	struct approval_grant *g;
-	struct approval_pfile *pf;
 	struct approval_hold *h;
 
 	if (a == NULL)
@@ -868,16 +645,7 @@ approvals_free(struct approvals *a)
 		a->recent = r->next;
 		req_free(r);
 	}
-	while ((g = a->grants) != NULL) {
-		a->grants = g->next;
-		grant_free(g);
-	}
-	while ((pf = a->files) != NULL) {
-		a->files = pf->next;
-		approval_file_free(pf->f);
-		free(pf->policy);
-		free(pf);
-	}
+	approvals_grants_free(a);
 	approval_pool_free(a->pool);
 	free(a->state_dir);
 	free(a);

@@ -172,6 +172,10 @@ const char *approval_hold_id(const struct approval_hold *h);
 void approvals_tasks_gone(struct approvals *a,
     bool (*alive)(void *arg, const char *task_id), void *arg);
 
+/* SIGHUP: read the approvals files again (an admin may have removed a
+ * rule to revoke it). */
+void approvals_reload(struct approvals *a);
+
 /* The synthetic-address map the DNS side answers from. */
 struct approval_pool *approvals_pool(struct approvals *a);
 

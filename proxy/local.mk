@@ -13,7 +13,8 @@ proxy_libproxy_a_SOURCES = \
 	proxy/httpclose.c proxy/httpclose.h \
 	proxy/dnsjudge.c proxy/dnsjudge.h \
 	proxy/dnsfwd.c proxy/dnsconn.c proxy/dnsfwd.h proxy/dnsfwd_int.h \
-	proxy/approval.c proxy/approval.h \
+	proxy/approval.c proxy/approval_grant.c proxy/approval.h \
+	proxy/approval_int.h \
 	proxy/approval_file.c proxy/approval_file.h \
 	proxy/approval_pool.c proxy/approval_pool.h
 proxy_libproxy_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)

@@ -278,6 +278,7 @@ signal_cb(struct loop *l, int fd, uint32_t events, void *arg)
 		case SIGHUP:
 			log_info("SIGHUP: reloading");
 			proxy_reload(m->p);
+			approvals_reload(m->p->approvals);
 			if (telemetry_reopen(m->p->telemetry) == -1)
 				log_warn("telemetry reopen");
 			break;

@@ -22,6 +22,9 @@
 #include "approval_file.h"
 #include "approval_pool.h"
 #include "conf.h"
+#include "dnsjudge.h"
+#include "dnsmsg.h"
+#include "policy.h"
 
 /* ---- fixtures ---- */
 
@@ -653,6 +656,22 @@ test_forever(void **state)
 	text = slurp(path);
 	assert_non_null(strstr(text, "deny never.test port 22 proto tcp\n"));
 
+	/* An admin revokes the approval by deleting its rule; SIGHUP. */
+	{
+		FILE *fp = fopen(path, "w");
+
+		assert_non_null(fp);
+		fputs("deny never.test port 22 proto tcp\n", fp);
+		fclose(fp);
+	}
+	assert_int_equal(check(f, "t9", "dev", "forever.test", 443), APPROVAL_GRANTED);
+	approvals_reload(f->a);
+	assert_int_equal(check(f, "t9", "dev", "forever.test", 443), APPROVAL_ASK);
+	approvals_check(f->a, "t9", "dev", "never.test", 22, "tcp", &c);
+	assert_int_equal(c.verdict, APPROVAL_REFUSED);
+	assert_int_equal(c.rule_line, 1);
+	assert_string_equal(c.id, "");		/* no provenance comment */
+
 	/* A policy whose file cannot be written: the held connections still
 	 * get the decision, the caller hears EIO. */
 	assert_int_equal(chmod(f->dir, 0500), 0);
@@ -667,6 +686,88 @@ test_forever(void **state)
 		assert_int_equal(f->woken[APPROVAL_OUT_ALLOW], 2);
 	}
 	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
+/* ---- DNS answers for ask names ---- */
+
+/* A query for name/type, id 0x1234, RD, no EDNS: built by hand here. */
+static size_t
+dns_query(uint8_t *q, const char *name, uint16_t type)
+{
+	size_t n = 0;
+	const char *p = name, *dot;
+
+	memcpy(q, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
+	n = 12;
+	while (*p != '\0') {
+		size_t l = (dot = strchr(p, '.')) != NULL ? (size_t)(dot - p) : strlen(p);
+
+		q[n++] = (uint8_t)l;
+		memcpy(q + n, p, l);
+		n += l;
+		p += l + (dot != NULL);
+	}
+	q[n++] = 0;
+	q[n++] = (uint8_t)(type >> 8);
+	q[n++] = (uint8_t)type;
+	q[n++] = 0;
+	q[n++] = 1;
+	return n;
+}
+
+static void
+test_dns_ask(void **state)
+{
+	static const char rules[] = "ask *.ask.test\nallow ok.test\n";
+	static struct dns_response r;
+	struct policy *pol;
+	struct dnsjudge j;
+	struct ag_addr synth;
+	uint8_t q[512], out[512];
+	size_t qlen;
+
+	assert_non_null(pol = policy_load_buffer("t", "t", rules, sizeof(rules) - 1,
+	    NULL, NULL, NULL));
+	assert_int_equal(addr_parse("198.19.254.9", &synth), 0);
+
+	/* dnsjudge_query() alone refuses an ask name (nothing upstream). */
+	qlen = dns_query(q, "x.ask.test", DNS_TYPE_A);
+	dnsjudge_query(q, qlen, pol, true, &j, out, sizeof(out));
+	assert_int_equal(j.action, DNSJUDGE_ANSWER);
+	assert_int_equal(j.verdict.action, POLICY_ASK);
+	assert_int_equal(j.rcode, DNS_RCODE_REFUSED);
+
+	/* A: the synthetic address with the TTL given. */
+	dnsjudge_ask(&j, q, qlen, false, &synth, 5, out, sizeof(out));
+	assert_int_equal(j.action, DNSJUDGE_ANSWER);
+	assert_int_equal(j.rcode, DNS_RCODE_NOERROR);
+	assert_int_equal(dns_parse_response(out, j.outlen, &r), DNS_OK);
+	assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+	assert_int_equal(r.n_answers, 1);
+	assert_int_equal(r.answers[0].type, DNS_TYPE_A);
+	assert_true(addr_equal(&r.answers[0].addr, &synth));
+	assert_int_equal(r.answers[0].ttl, 5);
+	assert_int_equal(out[0], 0x12);
+	assert_int_equal(out[1], 0x34);
+
+	/* Another type: NODATA. */
+	qlen = dns_query(q, "x.ask.test", DNS_TYPE_TXT);
+	dnsjudge_query(q, qlen, pol, true, &j, out, sizeof(out));
+	dnsjudge_ask(&j, q, qlen, false, NULL, 5, out, sizeof(out));
+	assert_int_equal(j.rcode, DNS_RCODE_NOERROR);
+	assert_int_equal(dns_parse_response(out, j.outlen, &r), DNS_OK);
+	assert_int_equal(r.n_answers, 0);
+
+	/* A denial in scope: REFUSED. */
+	qlen = dns_query(q, "x.ask.test", DNS_TYPE_A);
+	dnsjudge_query(q, qlen, pol, true, &j, out, sizeof(out));
+	dnsjudge_ask(&j, q, qlen, true, &synth, 5, out, sizeof(out));
+	assert_int_equal(j.rcode, DNS_RCODE_REFUSED);
+	assert_string_equal(j.reason, "denied by approval");
+	assert_int_equal(dns_parse_response(out, j.outlen, &r), DNS_OK);
+	assert_int_equal(r.rcode, DNS_RCODE_REFUSED);
+	assert_int_equal(r.n_answers, 0);
+	policy_unref(pol);
 }
 
 int
@@ -685,6 +786,7 @@ main(void)
 		cmocka_unit_test(test_pool_recycle),
 		cmocka_unit_test(test_file_format),
 		cmocka_unit_test_setup_teardown(test_forever, setup, teardown),
+		cmocka_unit_test(test_dns_ask),
 	};
 
 	return cmocka_run_group_tests_name("approval", tests, NULL, NULL);
