@@ -439,23 +439,18 @@ serialize_process(const struct ag_event *ev, struct json_buf *j)
 static void
 serialize_agentgate(const struct ag_event *ev, struct json_buf *j)
 {
-	bool o = false, sub;
+	bool o = false;
 
 	json_key(j, "agentgate");
 	json_obj_begin(j);
 	put_str(j, NULL, NULL, "outcome", event_outcome_name(ev->outcome), 0);
 	put_str(j, NULL, NULL, "verdict", event_verdict_name(ev->verdict), 0);
 	put_str(j, &o, "task", "id", ev->task_id, 0);
-	if (ev->attempts_allowed != EVENT_ABSENT ||
-	    ev->attempts_denied != EVENT_ABSENT ||
-	    ev->attempts_pending != EVENT_ABSENT) {
-		lazy_open(j, &o, "task");
-		sub = false;
-		put_int(j, &sub, "attempts", "allowed", ev->attempts_allowed);
-		put_int(j, &sub, "attempts", "denied", ev->attempts_denied);
-		put_int(j, &sub, "attempts", "pending", ev->attempts_pending);
-		lazy_close(j, sub);
-	}
+	lazy_close(j, o);
+	o = false;
+	put_int(j, &o, "attempts", "allowed", ev->attempts_allowed);
+	put_int(j, &o, "attempts", "denied", ev->attempts_denied);
+	put_int(j, &o, "attempts", "pending", ev->attempts_pending);
 	lazy_close(j, o);
 	put_str(j, NULL, NULL, "policy", ev->policy, 0);
 	o = false;

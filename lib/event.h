@@ -141,7 +141,7 @@ struct ag_event {
 	int64_t			 process_exit_code;
 
 	/* task-ended: the task's egress events by agentgate.outcome
-	 * (agentgate.task.attempts.*); EVENT_ABSENT = not known */
+	 * (agentgate.attempts.*); EVENT_ABSENT = not known */
 	int64_t			 attempts_allowed;
 	int64_t			 attempts_denied;
 	int64_t			 attempts_pending;

@@ -669,7 +669,7 @@ main(int argc, char *argv[])
 	char *text = NULL, **sets = NULL;
 	size_t textlen = 0, nsets = 0;
 	bool config_given = false, conf_ready = false, clear_env = false;
-	bool warming = false;
+	bool warming = false, started = false;
 	pthread_t warm;
 	sigset_t set;
 	int ch, status = SANDBOX_EXIT_ERROR;
@@ -828,11 +828,16 @@ main(int argc, char *argv[])
 	if (task_started(&r) == -1)
 		goto kill;
 	stamp(&r, "task-started written");
+	started = true;
 	if (sandbox_go(&r.sb) == -1) {
 kill:
 		kill(r.sb.pid, SIGKILL);
 		if (waitpid(r.sb.pid, NULL, 0) == r.sb.pid)
 			r.init_gone = true;
+		/* The init's mounts failed (it said which): a task-started
+		 * has its task-ended. */
+		if (started && run_event(&r, EVENT_TASK_ENDED, status) == -1)
+			log_warn("task-ended event for %s", r.id);
 		goto out;
 	}
 	status = sandbox_wait(&r, &set);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # agentgate-run's task-ended counts (docs/launcher.md, "Telemetry"): a task
 # that reaches an allowed name and is refused another, beside a second task
-# running at the same time, ends with agentgate.task.attempts equal to the
+# running at the same time, ends with agentgate.attempts equal to the
 # egress lines the real agentgate-proxy wrote for it; a task that does
 # nothing ends with zeros. Needs root.
 here=$(cd "$(dirname "$0")" && pwd)
