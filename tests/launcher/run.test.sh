@@ -351,12 +351,12 @@ tel=$WORLD_DIR/log/telemetry/egress-run.jsonl
 tap_ok "$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-many-' |
     grep -c '"exit_code":0' | grep -qx 20; echo $?)" \
     "20 task-ended events with exit code 0 for the concurrent tasks"
-line=$(grep '"action":"task-started"' "$tel" | grep '"task":{"id":"t-view"}')
+line=$(grep '"action":"task-started"' "$tel" | grep '"task":{"id":"t-view"[,}]')
 tap_ok "$(grep -q "\"source\":{\"ip\":\"$sb4\"}" <<<"$line" &&
     grep -q '"name":"agentgate-run"' <<<"$line" &&
     grep -q '"trace":{"id":"4bf92f35"}' <<<"$line"; echo $?)" \
     "task-started names the task, its address, the launcher and the trace id"
-line=$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-live"}')
+line=$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-live"[,}]')
 tap_ok "$(grep -q '"exit_code":7' <<<"$line" && grep -q '"duration":[0-9]' <<<"$line"; echo $?)" \
     "task-ended carries the exit code and the duration"
 tap_check "the run stream's hash chain verifies (20 writers shared it)" \
