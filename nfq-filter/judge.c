@@ -92,6 +92,12 @@ judge_packet(const struct judge_env *env, const struct packet *p,
 		d->reason = JUDGE_TCP_NO_SYN;
 		return;
 	}
+	/* TCP Fast Open: the data would reach the server with the SYN,
+	 * before any hello check. Dropped: the client retries without. */
+	if (env->packet_only && p->proto == IPPROTO_TCP && p->payload_len > 0) {
+		d->reason = JUDGE_SYN_DATA;
+		return;
+	}
 	d->reason = JUDGE_POLICY;
 	if ((proto = judge_proto(p->proto)) == 0) {
 		/* No rule can name this protocol: the default deny. */
@@ -246,6 +252,8 @@ judge_reason_name(enum judge_reason r)
 		return "flow-table-full";
 	case JUDGE_TCP_NO_SYN:
 		return "tcp-without-syn";
+	case JUDGE_SYN_DATA:
+		return "syn-with-data";
 	case JUDGE_NOT_BOUND:
 		return "name-not-bound-to-address";
 	case JUDGE_NO_NAME:

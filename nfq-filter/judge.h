@@ -31,6 +31,7 @@ enum judge_reason {
 	JUDGE_FLOWS_FULL,	/* the flow table is full of live flows */
 	/* Packet-only mode, TCP (docs/nfq.md): */
 	JUDGE_TCP_NO_SYN,	/* a TCP packet of no known flow, not a SYN */
+	JUDGE_SYN_DATA,		/* a SYN carrying data (TCP Fast Open) */
 	JUDGE_NOT_BOUND,	/* the name's rule allows it, but no DNS answer
 				 * to this task gave the destination for it */
 	JUDGE_NO_NAME,		/* no SNI or Host, and no address rule allows */

@@ -136,6 +136,13 @@ test_syn(void **state)
 			    "reason %s", i, t[i].dst, t[i].dport, t[i].flags,
 			    d.verdict, judge_reason_name(d.reason));
 	}
+	/* A SYN with data (TCP Fast Open) would deliver it unjudged. */
+	p = tcp("198.19.0.2", 443, TH_SYN);
+	p.payload = (const uint8_t *)"\x16\x03\x01";
+	p.payload_len = 3;
+	judge_packet(&env, &p, &f->task, f->pol, 1000, &d);
+	assert_int_equal(d.verdict, FLOW_DROP);
+	assert_int_equal(d.reason, JUDGE_SYN_DATA);
 	/* In proxy mode a non-SYN is judged like any packet (TCP never
 	 * reaches the queue there but for the gateway's own). */
 	env.packet_only = false;
