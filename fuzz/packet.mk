@@ -12,3 +12,18 @@ fuzz_fuzz_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
 fuzz_fuzz_packet_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_packet_LDADD = $(NFQ_FILTER_LIBS)
 endif
+
+# Fuzz target hold: packet-only mode's reassembly of a held TCP flow.
+check_PROGRAMS += fuzz/replay_hold
+TESTS += fuzz/replay_hold
+fuzz_replay_hold_SOURCES = fuzz/fuzz_hold.c fuzz/replay.c
+fuzz_replay_hold_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter \
+	-DFUZZ_CORPUS='"hold"'
+fuzz_replay_hold_LDADD = $(NFQ_FILTER_LIBS)
+if ENABLE_FUZZERS
+noinst_PROGRAMS += fuzz/fuzz_hold
+fuzz_fuzz_hold_SOURCES = fuzz/fuzz_hold.c
+fuzz_fuzz_hold_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
+fuzz_fuzz_hold_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_hold_LDADD = $(NFQ_FILTER_LIBS)
+endif
