@@ -11,7 +11,9 @@ sandbox_launcher_liblauncher_a_SOURCES = \
 	sandbox-launcher/link.c sandbox-launcher/link.h \
 	sandbox-launcher/gwcheck.c sandbox-launcher/gwcheck.h \
 	sandbox-launcher/sandbox.c sandbox-launcher/sandbox.h \
-	sandbox-launcher/taskcount.c sandbox-launcher/taskcount.h
+	sandbox-launcher/taskcount.c sandbox-launcher/taskcount.h \
+	sandbox-launcher/files.c sandbox-launcher/files.h \
+	sandbox-launcher/env.c sandbox-launcher/env.h
 sandbox_launcher_liblauncher_a_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS) $(JSONC_CFLAGS)
 # taskcount.c reads telemetry with agentgatectl's reader (ctl/logread.h).
 sandbox_launcher_liblauncher_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ctl

@@ -27,6 +27,8 @@
 
 #include "caps.h"
 #include "conf.h"
+#include "env.h"
+#include "files.h"
 #include "gwcheck.h"
 #include "link.h"
 #include "log.h"
@@ -135,65 +137,6 @@ print_policy_error(void *arg, const char *file, unsigned line, unsigned col,
 		fprintf(stderr, "agentgate-run: %s:%u: %s\n", file, line, msg);
 }
 
-/* mkdir -p with mode 0755 for each missing part. */
-static int
-mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-	char *p;
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, path, len + 1);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
-static int
-path_join(char *buf, size_t size, const char *a, const char *b, const char *c)
-{
-	int n = snprintf(buf, size, "%s/%s%s", a, b, c);
-
-	if (n < 0 || (size_t)n >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-/* Write a small file whole (O_EXCL: never over something that exists). */
-static int
-file_write(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	int fd, saved, ret = -1;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		return -1;
-	if (write(fd, text, len) == (ssize_t)len)
-		ret = 0;
-	else if (errno == 0)
-		errno = EIO;
-	saved = errno;
-	if (close(fd) == -1 && ret == 0)
-		return -1;
-	errno = saved;
-	return ret;
-}
-
 /* --allow / --ask into RUN_DIR/policies/ID.rules, checked by the parser. */
 static int
 inline_policy_write(struct run *r, const char *text)
@@ -201,15 +144,15 @@ inline_policy_write(struct run *r, const char *text)
 	char dir[PATH_MAX];
 	struct policy *p;
 
-	if (path_join(dir, sizeof(dir), r->conf.run_dir, "policies", "") == -1 ||
-	    mkdirs(dir) == -1 ||
+	if (files_join(dir, sizeof(dir), r->conf.run_dir, "policies", "") == -1 ||
+	    files_mkdirs(dir) == -1 ||
 	    snprintf(r->policy_file, sizeof(r->policy_file), "%s/%s.rules", dir,
 	    r->id) >= (int)sizeof(r->policy_file)) {
 		fprintf(stderr, "agentgate-run: %s: %s\n", dir, strerror(errno));
 		r->policy_file[0] = '\0';
 		return -1;
 	}
-	if (file_write(r->policy_file, text) == -1) {
+	if (files_write(r->policy_file, text) == -1) {
 		fprintf(stderr, "agentgate-run: %s: %s\n", r->policy_file,
 		    strerror(errno));
 		r->policy_file[0] = '\0';
@@ -306,7 +249,7 @@ task_register(struct run *r)
 {
 	uint64_t start;
 
-	if (path_join(r->tasks_dir, sizeof(r->tasks_dir), r->conf.run_dir,
+	if (files_join(r->tasks_dir, sizeof(r->tasks_dir), r->conf.run_dir,
 	    "tasks", "") == -1)
 		return -1;
 	/* A random first slot keeps concurrent launchers off one another's
@@ -332,24 +275,24 @@ sandbox_files(struct run *r)
 {
 	char text[512], gw[AG_ADDR_STRLEN], sb4[AG_ADDR_STRLEN], sb6[AG_ADDR_STRLEN];
 
-	if (path_join(r->files_dir, sizeof(r->files_dir), r->conf.run_dir,
+	if (files_join(r->files_dir, sizeof(r->files_dir), r->conf.run_dir,
 	    "sandbox/", r->id) == -1 ||
-	    path_join(r->resolv, sizeof(r->resolv), r->files_dir,
+	    files_join(r->resolv, sizeof(r->resolv), r->files_dir,
 	    "resolv.conf", "") == -1 ||
-	    path_join(r->hosts, sizeof(r->hosts), r->files_dir, "hosts", "") == -1)
+	    files_join(r->hosts, sizeof(r->hosts), r->files_dir, "hosts", "") == -1)
 		goto fail;
-	if (mkdirs(r->files_dir) == -1)
+	if (files_mkdirs(r->files_dir) == -1)
 		goto fail;
 	addr_format(&r->l4.gw, gw, sizeof(gw));
 	snprintf(text, sizeof(text), "nameserver %s\n", gw);
-	if (file_write(r->resolv, text) == -1)
+	if (files_write(r->resolv, text) == -1)
 		goto fail;
 	addr_format(&r->l4.sandbox, sb4, sizeof(sb4));
 	addr_format(&r->l6.sandbox, sb6, sizeof(sb6));
 	snprintf(text, sizeof(text),
 	    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 	    "%s\t%s\n%s\t%s\n", sb4, r->id, sb6, r->id);
-	if (file_write(r->hosts, text) == -1)
+	if (files_write(r->hosts, text) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -442,7 +385,7 @@ run_event(struct run *r, enum event_kind kind, int code)
 	event_init(&ev, kind);
 	if (kind == EVENT_TASK_ENDED)
 		attempts_count(r, &ev);
-	if (path_join(lockpath, sizeof(lockpath), r->conf.run_dir,
+	if (files_join(lockpath, sizeof(lockpath), r->conf.run_dir,
 	    "telemetry-run.lock", "") == -1)
 		return -1;
 	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -592,47 +535,6 @@ sandbox_wait(struct run *r, const sigset_t *set)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return SANDBOX_EXIT_ERROR;
-}
-
-/*
- * The command's environment: the launcher's (none with --clear-env), each
- * --env K=V replacing K. `sets` holds the --env values, already checked to
- * have a non-empty K and a '='. Returns a NULL-terminated array of borrowed
- * strings, or NULL with errno ENOMEM.
- */
-static char **
-env_build(char **sets, size_t nsets, bool clear)
-{
-	extern char **environ;
-	char **env, **e;
-	size_t n = 0, i, j, klen;
-
-	for (e = environ; !clear && e != NULL && *e != NULL; e++)
-		n++;
-	env = calloc(n + nsets + 1, sizeof(*env));
-	if (env == NULL)
-		return NULL;
-	n = 0;
-	for (e = environ; !clear && e != NULL && *e != NULL; e++) {
-		for (i = 0; i < nsets; i++) {
-			klen = (size_t)(strchr(sets[i], '=') - sets[i]) + 1;
-			if (strncmp(*e, sets[i], klen) == 0)
-				break;
-		}
-		if (i == nsets)
-			env[n++] = *e;
-	}
-	for (i = 0; i < nsets; i++) {
-		/* A later --env of the same K wins. */
-		klen = (size_t)(strchr(sets[i], '=') - sets[i]) + 1;
-		for (j = i + 1; j < nsets; j++)
-			if (strncmp(sets[j], sets[i], klen) == 0)
-				break;
-		if (j == nsets)
-			env[n++] = sets[i];
-	}
-	env[n] = NULL;
-	return env;
 }
 
 static bool
