@@ -421,12 +421,29 @@ task_list(int argc, char **argv, const struct ctl_env *env)
 	return status;
 }
 
+/* A pruned task's inline policy (RUN_DIR/policies/ID.rules, written by
+ * agentgate-run for --allow/--ask) goes with it, as when the proxy prunes. */
 static void
 print_pruned(void *arg, const struct reg_task *t)
 {
-	(void)arg;
+	const struct ctl_env *env = arg;
+	char dir[PATH_MAX];
+	int n;
+
 	printf("removed task %s (launcher pid %ld is gone)\n", t->id,
 	    (long)t->launcher_pid);
+	n = snprintf(dir, sizeof(dir), "%s/policies", env->run_dir);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return;
+	switch (registry_inline_policy_remove(dir, t)) {
+	case 1:
+		printf("removed its inline policy %s\n", t->policy_file);
+		break;
+	case -1:
+		fprintf(stderr, "agentgatectl task: %s: %s\n", t->policy_file,
+		    strerror(errno));
+		break;
+	}
 }
 
 static int
@@ -440,7 +457,7 @@ task_prune(int argc, const struct ctl_env *env)
 	}
 	if (tasks_dir(env, dir, sizeof(dir)) == -1)
 		return CTL_EXIT_FAIL;
-	if (registry_prune(dir, print_pruned, NULL) == -1) {
+	if (registry_prune(dir, print_pruned, (void *)env) == -1) {
 		fprintf(stderr, "agentgatectl task: %s: %s\n", dir, strerror(errno));
 		return CTL_EXIT_FAIL;
 	}

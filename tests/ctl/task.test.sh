@@ -43,7 +43,7 @@ echo 'allow other.test' >"$tmp/work/inline.rules"
 t=(--run-dir "$tmp/run" --policy-dir "$tmp/policies" task)
 dir="$tmp/run/tasks"
 
-echo "1..30"
+echo "1..33"
 expect "list: no registry yet is empty" 0 '^ID +ADDRESSES +POLICY +STARTED +PID +STATE$' "$ctl" "${t[@]}" list
 expect "add: named policy" 0 'added task build-1' \
 	"$ctl" "${t[@]}" add --id build-1 --addr 198.18.1.2 --addr FD00:A9:1:0::2 --policy ci --pid $$ --trace-id tr-9
@@ -89,9 +89,19 @@ expect "add: launcher pid that does not exist" 1 "launcher pid $gone: no such pr
 # A launcher that exits leaves a stale task that prune removes.
 sleep 60 & sleeper=$!
 "$ctl" "${t[@]}" add --id short --addr 198.18.1.7 --policy ci --pid "$sleeper" >/dev/null
+mkdir -p "$tmp/run/policies"
+echo 'allow other.test' >"$tmp/run/policies/short2.rules"
+"$ctl" "${t[@]}" add --id short2 --addr 198.18.1.10 --policy-file "$tmp/run/policies/short2.rules" --pid "$sleeper" >/dev/null
 kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=
 expect "list: a task whose launcher exited is stale" 0 '^short .* stale$' "$ctl" "${t[@]}" list
-expect "prune: removes the stale task" 0 '^removed task short \(launcher pid [0-9]+ is gone\)$' "$ctl" "${t[@]}" prune
+"$ctl" "${t[@]}" prune >"$tmp/prune.out" 2>&1; st=$?
+expect "prune: removes the stale task" 0 '^removed task short \(launcher pid [0-9]+ is gone\)$' sh -c "cat '$tmp/prune.out'; exit $st"
+expect "prune: removes a stale launcher's inline policy" 0 "^removed its inline policy $tmp/run/policies/short2.rules\$" cat "$tmp/prune.out"
+if [ ! -e "$tmp/run/policies/short2.rules" ] && [ -e "$tmp/work/inline.rules" ]; then
+	ok "prune: the inline policy file is gone, a named policy file is kept"
+else
+	nok "prune: the inline policy file is gone, a named policy file is kept" "$(ls -l "$tmp/run/policies" "$tmp/work")"
+fi
 refute "prune: keeps live tasks and tasks without launcher" 'build-1|forced|inline' "$ctl" "${t[@]}" prune
 printf '{"id":"junk"' >"$dir/junk.json"
 expect "list: an invalid file is skipped with its reason" 0 "junk.json: skipped: not JSON: truncated" "$ctl" "${t[@]}" list
