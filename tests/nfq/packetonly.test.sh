@@ -249,10 +249,19 @@ tap_check_not "evil's nginx never saw a request for allowed.test" \
     grep -qE -- "-> ($evil4|\\[?$evil6\\]?):(443|80) .*(sni|host)=allowed.test" "$WORLD_NGINX_LOG"
 
 # --- a ClientHello in pieces ---
+# The fast path rule's IPv4 packet counter.
+fast() { world_gw_iptables -vnxL AGENTGATE-FWD | awk '/accepted by agentgate-nfq/ { print $1 }'; }
 tel_mark
+f0=$(fast)
 tap_is "$(tls "$up4" allowed.test 5)" \
     "vhost=allowed.test scheme=https addr=$up4 host=allowed.test" \
     "allowed SNI in a ClientHello split over 5 segments (IPv4)"
+f1=$(fast)
+# Held and then accepted with the mark, the hello's packets had the
+# connmark saved: the rest of the handshake, the request and the close
+# went by the fast path.
+tap_ok "$([ $((f1 - f0)) -ge 3 ] && echo 0 || echo 1)" \
+    "after the held hello, the flow's later packets took the fast path ($((f1 - f0)))"
 tap_is "$(tls "$up6" allowed.test 4)" \
     "vhost=allowed.test scheme=https addr=$up6 host=allowed.test" \
     "allowed SNI in a ClientHello split over 4 segments (IPv6)"
@@ -269,7 +278,6 @@ tap_is "$(tel_count '"reason":"hello-incomplete"' '"outcome":"denied"')" 1 \
     "its line says hello-incomplete"
 
 # --- the connmark fast path ---
-fast() { world_gw_iptables -vnxL AGENTGATE-FWD | awk '/accepted by agentgate-nfq/ { print $1 }'; }
 judged()
 {
 	local n
