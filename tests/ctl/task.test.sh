@@ -43,7 +43,7 @@ echo 'allow other.test' >"$tmp/work/inline.rules"
 t=(--run-dir "$tmp/run" --policy-dir "$tmp/policies" task)
 dir="$tmp/run/tasks"
 
-echo "1..33"
+echo "1..32"
 expect "list: no registry yet is empty" 0 '^ID +ADDRESSES +POLICY +STARTED +PID +STATE$' "$ctl" "${t[@]}" list
 expect "add: named policy" 0 'added task build-1' \
 	"$ctl" "${t[@]}" add --id build-1 --addr 198.18.1.2 --addr FD00:A9:1:0::2 --policy ci --pid $$ --trace-id tr-9
