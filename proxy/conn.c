@@ -547,9 +547,11 @@ conn_tunnel_open(struct conn *c)
 	}
 	conn_set_state(c, CONN_TUNNEL);
 	/* Bytes the client sent after the CONNECT head are the tunnel's. */
-	c->len -= c->head_len;
-	memmove(c->buf, c->buf + c->head_len, c->len);
-	c->head_len = 0;
+	if (c->head_len > 0) {
+		c->len -= c->head_len;
+		memmove(c->buf, c->buf + c->head_len, c->len);
+		c->head_len = 0;
+	}
 	if (loop_add(p->loop, c->cfd, EPOLLIN, conn_read_cb, c) == -1 ||
 	    loop_add(p->loop, c->sfd, EPOLLIN, conn_tunnel_server_cb, c) == -1 ||
 	    (c->timer = loop_timer_add(p->loop, p->conf->proxy_handshake_ms,
