@@ -106,7 +106,8 @@ approvals_new(struct loop *l, const struct ag_conf *c)
 	a->timeout_ms = c->approval_timeout_ms;
 	a->max_pending = c->approval_max_pending;
 	if ((a->state_dir = strdup(c->state_dir)) == NULL ||
-	    (a->pool = approval_pool_new(&c->approval_pool4, &c->approval_pool6)) == NULL) {
+	    (a->pool = approval_pool_new(&c->approval_pool4, &c->approval_pool6,
+	    c->approval_ttl_ms + APPROVAL_POOL_GRACE_MS)) == NULL) {
 		int saved = errno;
 
 		free(a->state_dir);

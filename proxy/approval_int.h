@@ -19,6 +19,9 @@ struct loop_timer;
 #define APPROVAL_RECENT_MAX	64	/* decided requests kept for listing */
 #define APPROVAL_OBSERVERS_MAX	64
 #define APPROVAL_PROTO_MAX	7
+/* A synthetic address is not recycled within approval-ttl plus this: the
+ * client that got it connects a little after its answer expires. */
+#define APPROVAL_POOL_GRACE_MS	5000
 
 struct approval_hold {
 	struct approval_hold	*next, *prev;

@@ -25,6 +25,7 @@ struct pool_family {
 
 struct approval_pool {
 	struct pool_family	 fam[2];	/* [0] IPv4, [1] IPv6 */
+	uint64_t		 min_age_ms;
 };
 
 static int
@@ -53,12 +54,14 @@ pool_family_init(struct pool_family *f, const struct ag_cidr *c, int family)
 }
 
 struct approval_pool *
-approval_pool_new(const struct ag_cidr *pool4, const struct ag_cidr *pool6)
+approval_pool_new(const struct ag_cidr *pool4, const struct ag_cidr *pool6,
+    uint64_t min_age_ms)
 {
 	struct approval_pool *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
+	p->min_age_ms = min_age_ms;
 	if (pool_family_init(&p->fam[0], pool4, AF_INET) == -1 ||
 	    pool_family_init(&p->fam[1], pool6, AF_INET6) == -1) {
 		int saved = errno;
@@ -165,6 +168,10 @@ approval_pool_addr(struct approval_pool *p, const char *name, int family,
 		}
 		if (f->e[i].used < f->e[pick].used)
 			pick = i;
+	}
+	if (!have_free && now_ms - f->e[pick].used < p->min_age_ms) {
+		errno = EAGAIN;
+		return -1;
 	}
 	if ((copy = strdup(name)) == NULL)
 		return -1;

@@ -18,15 +18,18 @@
 
 struct approval_pool;
 
-/* Pools as in conf; a pool with no usable host address is EINVAL.
+/* Pools as in conf; a pool with no usable host address is EINVAL. An
+ * entry used within min_age_ms is never recycled (a client may still
+ * hold the answer: recycling it would send that client to another name).
  * NULL with errno. */
 struct approval_pool *approval_pool_new(const struct ag_cidr *pool4,
-    const struct ag_cidr *pool6);
+    const struct ag_cidr *pool6, uint64_t min_age_ms);
 void approval_pool_free(struct approval_pool *p);
 
 /* The address of `name` (canonical) in family AF_INET or AF_INET6, made
  * (or recycled) if it has none; now_ms orders use. 0, or -1 with errno
- * EINVAL (bad family, name too long) or ENOMEM. */
+ * EINVAL (bad family, name too long), EAGAIN (the pool is full of entries
+ * used within min_age_ms) or ENOMEM. */
 int approval_pool_addr(struct approval_pool *p, const char *name, int family,
     uint64_t now_ms, struct ag_addr *out);
 

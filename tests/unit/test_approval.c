@@ -461,13 +461,19 @@ test_observers(void **state)
 /* ---- synthetic pool ---- */
 
 static struct approval_pool *
-pool(const char *p4, const char *p6)
+pool_aged(const char *p4, const char *p6, uint64_t min_age)
 {
 	struct ag_cidr c4, c6;
 
 	assert_int_equal(cidr_parse(p4, &c4), 0);
 	assert_int_equal(cidr_parse(p6, &c6), 0);
-	return approval_pool_new(&c4, &c6);
+	return approval_pool_new(&c4, &c6, min_age);
+}
+
+static struct approval_pool *
+pool(const char *p4, const char *p6)
+{
+	return pool_aged(p4, p6, 0);
 }
 
 static const char *
@@ -542,6 +548,17 @@ test_pool_recycle(void **state)
 	assert_int_equal(approval_pool_addr(p, "b.test", AF_INET6, 2, &x), 0);
 	assert_string_equal(fmt(&x), "fd00:a6e1::1");
 	assert_string_equal(approval_pool_name(p, &x, 3), "b.test");
+	approval_pool_free(p);
+	/* An address handed out recently is never recycled. */
+	assert_non_null(p = pool_aged("198.19.254.0/30", "fd00:a6e1::/112", 10000));
+	assert_int_equal(approval_pool_addr(p, "a.test", AF_INET, 1000, &a), 0);
+	assert_int_equal(approval_pool_addr(p, "b.test", AF_INET, 2000, &b), 0);
+	assert_int_equal(approval_pool_addr(p, "c.test", AF_INET, 10999, &c), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(approval_pool_addr(p, "c.test", AF_INET, 11000, &c), 0);
+	assert_true(addr_equal(&a, &c));
+	assert_string_equal(approval_pool_name(p, &a, 11000), "c.test");
+	assert_string_equal(approval_pool_name(p, &b, 11000), "b.test");
 	approval_pool_free(p);
 	/* Pools without a usable host. */
 	assert_null(pool("198.19.254.0/31", "fd00:a6e1::/112"));
