@@ -28,7 +28,7 @@ gw4=$(world_client_gw c1 4)
 gw6=$(world_client_gw c1 6)
 gw24=$(world_client_gw c2 4)
 
-# The policy: allowed.test (and its alias) for the usual ports, git.test
+# The policy: allowed.test (and its alias) for the usual ports, ssh.test
 # for SSH only (still resolvable), denied.test denied first, the rebinding
 # names allowed as names, and the upstream server's own addresses allowed
 # (the world lives in benchmarking and ULA ranges).
@@ -36,7 +36,7 @@ mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
 cat >"$WORLD_DIR/policies/t1.rules" <<RULES
 deny denied.test
 allow allowed.test alias.test
-allow git.test port 22
+allow ssh.test port 22
 allow rebind-loopback.test rebind-private.test rebind-linklocal.test
 allow rebind-metadata.test rebind-gateway.test
 allow $WORLD_UP4 $WORLD_UP6
@@ -92,9 +92,9 @@ tap_is "$(short "@$gw4" allowed.test AAAA)" "$WORLD_UP6" "allowed.test AAAA answ
 tap_is "$(short "@$gw6" allowed.test AAAA)" "$WORLD_UP6" "allowed.test AAAA answered over UDP/IPv6"; q
 tap_is "$(short "@$gw4" alias.test A)" "$WORLD_UP4 allowed.test." \
     "a CNAME is passed on, its target not judged"; q
-tap_is "$(status c1 "@$gw4" git.test A)" NXDOMAIN \
+tap_is "$(status c1 "@$gw4" ssh.test A)" NXDOMAIN \
     "a name allowed for port 22 only is resolvable (upstream says NXDOMAIN)"; q
-tap_check "git.test reached upstream" world_dns_asked git.test A
+tap_check "ssh.test reached upstream" world_dns_asked ssh.test A
 
 # Denied: REFUSED here, never upstream.
 long=$(head -c 200 /dev/urandom | tr -dc 'a-z0-9' | head -c 60)
