@@ -15,12 +15,20 @@
 struct pool_entry {
 	char		*name;		/* NULL: free */
 	uint64_t	 used;		/* now_ms of the last use */
+	uint32_t	 hash;		/* of name */
+	int32_t		 next;		/* in its bucket's chain; -1 ends */
 };
 
+/* Slots are taken in order and never freed, only recycled in place, so
+ * slots [0, nused) are named and slot nused is the next free one. Names
+ * are found through a chained hash (every ask question looks one up). */
 struct pool_family {
 	struct ag_cidr		 cidr;
 	uint32_t		 n;		/* slots */
+	uint32_t		 nused;
 	struct pool_entry	*e;
+	int32_t			*head;		/* bucket -> first slot, or -1 */
+	uint32_t		 mask;		/* buckets - 1 */
 };
 
 struct approval_pool {
@@ -48,9 +56,35 @@ pool_family_init(struct pool_family *f, const struct ag_cidr *c, int family)
 	size -= (family == AF_INET ? 2u : 1u);
 	f->cidr = *c;
 	f->n = size > APPROVAL_POOL_MAX ? APPROVAL_POOL_MAX : (uint32_t)size;
-	if ((f->e = calloc(f->n, sizeof(*f->e))) == NULL)
+	for (f->mask = 1; f->mask < 2 * f->n; f->mask <<= 1)
+		;
+	if ((f->e = calloc(f->n, sizeof(*f->e))) == NULL ||
+	    (f->head = malloc(f->mask * sizeof(*f->head))) == NULL)
 		return -1;
+	memset(f->head, 0xff, f->mask * sizeof(*f->head));	/* all -1 */
+	f->mask--;
 	return 0;
+}
+
+/* FNV-1a: names are short and chosen by clients, the table small. */
+static uint32_t
+pool_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void
+pool_unlink(struct pool_family *f, uint32_t i)
+{
+	int32_t *pp = &f->head[f->e[i].hash & f->mask];
+
+	while (*pp != (int32_t)i)
+		pp = &f->e[*pp].next;
+	*pp = f->e[i].next;
 }
 
 struct approval_pool *
@@ -85,6 +119,7 @@ approval_pool_free(struct approval_pool *p)
 		for (i = 0; i < p->fam[k].n && p->fam[k].e != NULL; i++)
 			free(p->fam[k].e[i].name);
 		free(p->fam[k].e);
+		free(p->fam[k].head);
 	}
 	free(p);
 }
@@ -143,8 +178,8 @@ approval_pool_addr(struct approval_pool *p, const char *name, int family,
     uint64_t now_ms, struct ag_addr *out)
 {
 	struct pool_family *f;
-	uint32_t i, pick = 0;
-	bool have_free = false;
+	uint32_t i, pick, h;
+	int32_t j;
 	char *copy;
 
 	if ((f = pool_family(p, family)) == NULL || name == NULL ||
@@ -152,33 +187,40 @@ approval_pool_addr(struct approval_pool *p, const char *name, int family,
 		errno = EINVAL;
 		return -1;
 	}
-	for (i = 0; i < f->n; i++) {
-		if (f->e[i].name != NULL && strcmp(f->e[i].name, name) == 0) {
-			f->e[i].used = now_ms;
-			pool_slot_addr(f, i, out);
+	h = pool_hash(name);
+	for (j = f->head[h & f->mask]; j != -1; j = f->e[j].next) {
+		if (f->e[j].hash == h && strcmp(f->e[j].name, name) == 0) {
+			f->e[j].used = now_ms;
+			pool_slot_addr(f, (uint32_t)j, out);
 			return 0;
 		}
 	}
-	/* The first free slot, else the one used least recently. */
-	for (i = 0; i < f->n; i++) {
-		if (f->e[i].name == NULL) {
-			pick = i;
-			have_free = true;
-			break;
+	/* The next free slot, else the one used least recently. */
+	if (f->nused < f->n) {
+		pick = f->nused;
+	} else {
+		for (pick = 0, i = 1; i < f->n; i++) {
+			if (f->e[i].used < f->e[pick].used)
+				pick = i;
 		}
-		if (f->e[i].used < f->e[pick].used)
-			pick = i;
-	}
-	if (!have_free && now_ms - f->e[pick].used < p->min_age_ms) {
-		errno = EAGAIN;
-		return -1;
+		if (now_ms - f->e[pick].used < p->min_age_ms) {
+			errno = EAGAIN;
+			return -1;
+		}
 	}
 	if ((copy = strdup(name)) == NULL)
 		return -1;
-	if (!have_free)
+	if (f->e[pick].name != NULL) {
+		pool_unlink(f, pick);
 		free(f->e[pick].name);
+	} else {
+		f->nused++;
+	}
 	f->e[pick].name = copy;
 	f->e[pick].used = now_ms;
+	f->e[pick].hash = h;
+	f->e[pick].next = f->head[h & f->mask];
+	f->head[h & f->mask] = (int32_t)pick;
 	pool_slot_addr(f, pick, out);
 	return 0;
 }
