@@ -327,7 +327,7 @@ approvals_decide(struct approvals *a, const char *id, const struct approval_deci
 {
 	struct approval_file_entry e;
 	struct approval_req *r;
-	int rc = 0;
+	int rc = 0, saved = 0;
 
 	if ((r = approvals_find(a->pending, id)) == NULL) {
 		errno = approvals_find(a->recent, id) != NULL ? EALREADY : ENOENT;
@@ -360,7 +360,7 @@ approvals_decide(struct approvals *a, const char *id, const struct approval_deci
 		if (grant_add(a, r) == -1) {
 			log_warn("approval %s: %s scope not kept", r->id, approval_scope_name(d->scope));
 			rc = -1;
-			errno = ENOMEM;
+			saved = ENOMEM;
 		}
 		break;
 	case APPROVAL_FOREVER:
@@ -373,7 +373,7 @@ approvals_decide(struct approvals *a, const char *id, const struct approval_deci
 			log_warn("approval %s: approvals file of policy %s not written",
 			    r->id, r->policy);
 			rc = -1;
-			errno = EIO;
+			saved = EIO;
 		} else {
 			(void)approvals_file(a, r->policy, true);
 		}
@@ -385,6 +385,9 @@ approvals_decide(struct approvals *a, const char *id, const struct approval_deci
 	approvals_notify(a, APPROVAL_EV_DECIDED, r);
 	req_wake(r, d->allow ? APPROVAL_OUT_ALLOW : APPROVAL_OUT_DENY);
 	approvals_schedule(a);
+	/* Observers and woken connections may have touched errno. */
+	if (rc == -1)
+		errno = saved;
 	return rc;
 }
 
