@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "dnsjudge.h"
 #include "dnsmsg.h"
+#include "log.h"
 #include "policy.h"
 
 /* ---- fixtures ---- */
@@ -115,6 +116,15 @@ hold(struct fx *f, const char *task, const char *name, uint16_t port, bool *crea
 	struct approval_request_key k = key(task, name, port);
 
 	return approvals_hold(f->a, &k, wake, f, created);
+}
+
+static struct approval_hold *
+hold_any(struct fx *f, const char *task, const char *name, uint16_t port,
+    approval_wake_fn fn, void *arg, bool *created)
+{
+	struct approval_request_key k = key(task, name, port);
+
+	return approvals_hold(f->a, &k, fn, arg, created);
 }
 
 static enum approval_verdict
@@ -713,6 +723,138 @@ test_forever(void **state)
 	}
 }
 
+/* ---- random operations against a model of the holds ---- */
+
+#define RND_SLOTS	64
+
+struct rnd_slot {
+	struct approval_hold	*h;	/* NULL: free */
+	unsigned		*woken;
+};
+
+static void
+rnd_wake(void *arg, enum approval_outcome out, const char *id, const char *reason)
+{
+	struct rnd_slot *sl = arg;
+
+	assert_non_null(sl->h);		/* woken once, only while held */
+	assert_int_equal(strlen(id), APPROVAL_ID_LEN);
+	sl->h = NULL;
+	(*sl->woken)++;
+}
+
+struct rnd_count {
+	unsigned	pending, conns;
+};
+
+static void
+rnd_count_cb(void *arg, const struct approval_info *i)
+{
+	struct rnd_count *c = arg;
+
+	if (i->state == APPROVAL_PENDING) {
+		c->pending++;
+		c->conns += i->nconns;
+	} else {
+		assert_int_equal(i->nconns, 0);
+	}
+}
+
+static unsigned
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (unsigned)(*x >> 11);
+}
+
+/* Holds join, leave, are woken by decisions and expiry in any order: every
+ * hold ends exactly once, and the store's count of held connections agrees
+ * with the model after every step. */
+static void
+test_random_ops(void **state)
+{
+	static const char *const tasks[] = { "t1", "t2", "t3" };
+	static const char *const names[] = { "a.test", "b.test", "c.test", "d.test", "e.test" };
+	static const uint16_t ports[] = { 443, 22 };
+	struct fx *f = *state;
+	struct rnd_slot slots[RND_SLOTS];
+	unsigned woken = 0, made = 0, released = 0, live, step, i;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct approval_check c;
+	char ids[RND_SLOTS][APPROVAL_ID_LEN + 1];
+	bool created;
+
+	log_set_level(LOG_LEVEL_WARN);	/* thousands of expiries */
+	memset(slots, 0, sizeof(slots));
+	memset(ids, 0, sizeof(ids));
+	for (i = 0; i < RND_SLOTS; i++)
+		slots[i].woken = &woken;
+	for (step = 0; step < 20000; step++) {
+		struct rnd_slot *sl = &slots[rnd(&x) % RND_SLOTS];
+		struct rnd_count cnt = { 0, 0 };
+		struct approval_decision d = { .decider = "fuzz" };
+		const char *id;
+
+		switch (rnd(&x) % 6) {
+		case 0:
+		case 1:
+			if (sl->h != NULL)
+				break;
+			sl->h = hold_any(f, tasks[rnd(&x) % 3], names[rnd(&x) % 5],
+			    ports[rnd(&x) % 2], rnd_wake, sl, &created);
+			if (sl->h != NULL) {
+				made++;
+				snprintf(ids[sl - slots], sizeof(ids[0]), "%s",
+				    approval_hold_id(sl->h));
+			} else {
+				assert_int_equal(errno, EDQUOT);
+			}
+			break;
+		case 2:
+			if (sl->h == NULL)
+				break;
+			approvals_release(f->a, sl->h);
+			sl->h = NULL;
+			released++;
+			break;
+		case 3:
+			id = ids[sl - slots];
+			if (id[0] == '\0')
+				break;
+			d.allow = rnd(&x) & 1;
+			d.scope = (enum approval_scope)(rnd(&x) % 3);	/* not forever */
+			d.duration_ms = 1 + rnd(&x) % 100000;
+			/* ENOENT: forgotten after APPROVAL_RECENT_MAX newer ones */
+			if (approvals_decide(f->a, id, &d) == -1)
+				assert_true(errno == EALREADY || errno == ENOENT);
+			break;
+		case 4:
+			f->now += rnd(&x) % 30000;
+			approvals_tick(f->a);
+			break;
+		case 5:
+			approvals_check(f->a, tasks[rnd(&x) % 3], "dev",
+			    names[rnd(&x) % 5], ports[rnd(&x) % 2], "tcp", &c);
+			if (rnd(&x) % 50 == 0)
+				approvals_tasks_gone(f->a, only_t2_alive, NULL);
+			break;
+		}
+		for (live = 0, i = 0; i < RND_SLOTS; i++)
+			live += slots[i].h != NULL;
+		assert_int_equal(made, woken + released + live);
+		approvals_foreach(f->a, rnd_count_cb, &cnt);
+		assert_int_equal(cnt.conns, live);
+		assert_true(cnt.pending <= 3 * f->conf.approval_max_pending);
+	}
+	assert_true(woken > 100 && released > 100);
+	approvals_shutdown(f->a);
+	for (i = 0; i < RND_SLOTS; i++)
+		assert_null(slots[i].h);
+	log_set_level(LOG_LEVEL_INFO);
+}
+
 /* ---- DNS answers for ask names ---- */
 
 /* A query for name/type, id 0x1234, RD, no EDNS: built by hand here. */
@@ -812,6 +954,7 @@ main(void)
 		cmocka_unit_test(test_file_format),
 		cmocka_unit_test_setup_teardown(test_forever, setup, teardown),
 		cmocka_unit_test(test_dns_ask),
+		cmocka_unit_test_setup_teardown(test_random_ops, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("approval", tests, NULL, NULL);
