@@ -73,8 +73,10 @@ typedef void (*approval_observer_fn)(void *arg, enum approval_event ev,
     const struct approval_info *info);
 
 /* Observers (the control socket's watchers, the hook runner) are called
- * from the loop after the store changed (synchronously, once the store is
- * consistent again: an observer may call approvals_decide()); 0 or -1 ENOMEM. */
+ * from the loop after the store changed: REQUESTED from the next loop
+ * round (never from inside approvals_hold(); without a loop, at once),
+ * DECIDED and EXPIRED synchronously once the store is consistent again.
+ * An observer may call approvals_decide(). At most 64; 0 or -1 ENOMEM. */
 int approvals_observe(struct approvals *a, approval_observer_fn fn, void *arg);
 void approvals_unobserve(struct approvals *a, approval_observer_fn fn, void *arg);
 
