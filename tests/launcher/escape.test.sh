@@ -155,12 +155,15 @@ def abstract(name):
     except OSError as e:
         print("connect", ename(e))
 
-def mount(src, dst):
-    # The system call itself, not mount(8)'s reading of its error.
+def mount(src, dst, fstype=None):
+    # The system call itself, not mount(8)'s reading of its error: a bind
+    # mount, or a new mount of FSTYPE.
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     MS_BIND = 4096
-    if libc.mount(src.encode(), dst.encode(), None, MS_BIND, None) == 0:
+    flags = 0 if fstype else MS_BIND
+    if libc.mount(src.encode(), dst.encode(),
+                  fstype.encode() if fstype else None, flags, None) == 0:
         print("mount done")
     else:
         print("mount", errno.errorcode[ctypes.get_errno()])
@@ -179,7 +182,7 @@ elif cmd == "udp":
 elif cmd == "tcp":
     tcp(sys.argv[2], int(sys.argv[3]))
 elif cmd == "mount":
-    mount(sys.argv[2], sys.argv[3])
+    mount(*sys.argv[2:5])
 elif cmd == "abstract":
     abstract(sys.argv[2])
 PY
@@ -257,6 +260,10 @@ tap_is "$(sh_in mountbind "mount --bind $WORLD_DIR/resolv.evil /etc/resolv.conf 
     "mount --bind over /etc/resolv.conf fails; it still names the gateway"
 tap_is "$(probe mountsys mount "$WORLD_DIR/resolv.evil" /etc/resolv.conf)" "mount EPERM" \
     "mount(2) MS_BIND over /etc/resolv.conf itself: EPERM"
+tap_is "$(probe mountsys2 mount none /etc/resolv.conf tmpfs)" "mount EPERM" \
+    "mount(2) of a tmpfs on /etc/resolv.conf: EPERM (mount(8) says 'not a directory' first)"
+tap_is "$(probe mountsys3 mount proc /mnt proc)" "mount EPERM" \
+    "mount(2) of a proc: EPERM"
 tap_is "$(sh_in resolvw 'echo "nameserver '"$WORLD_DNS4"'" >/etc/resolv.conf; echo "status $?"' | tr '\n' ' ')" \
     "sh: 1: cannot create /etc/resolv.conf: Read-only file system status 2 " \
     "writing /etc/resolv.conf: read-only"
