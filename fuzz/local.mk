@@ -15,3 +15,4 @@ include fuzz/http.mk
 include fuzz/dns.mk
 include fuzz/registry.mk
 include fuzz/packet.mk
+include fuzz/launcher.mk

@@ -95,18 +95,21 @@ taskcount_line(struct json_tokener *tok, const char *line, size_t len,
 	struct log_rec rec;
 	const char *p, *end = line + len;
 	size_t idlen = strlen(id);
+	bool found = false;
 	int counted = 0;
 
 	/* The writer's own bytes: "task":{"id":"ID" then '}' or ','. Task ids
 	 * need no escaping, so any line of the task holds exactly this. */
-	for (p = line; (p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1));
-	    p++) {
+	p = line;
+	while (!found && (size_t)(end - p) >= sizeof(key) - 1 &&
+	    (p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1)) != NULL) {
+		/* Past the key: p <= end. */
 		p += sizeof(key) - 1;
-		if ((size_t)(end - p) > idlen + 1 && memcmp(p, id, idlen) == 0 &&
-		    p[idlen] == '"' && (p[idlen + 1] == '}' || p[idlen + 1] == ','))
-			break;
+		found = (size_t)(end - p) > idlen + 1 &&
+		    memcmp(p, id, idlen) == 0 && p[idlen] == '"' &&
+		    (p[idlen + 1] == '}' || p[idlen + 1] == ',');
 	}
-	if (p == NULL)
+	if (!found)
 		return 0;
 	/* The search may be fooled by a name that holds those bytes (escaped
 	 * as \" in JSON, so it cannot): the parse decides. */
