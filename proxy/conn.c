@@ -592,7 +592,7 @@ conn_free(struct conn *c)
 		c->hold = NULL;
 	}
 	conn_timer_clear(c);
-	resolver_cancel(c->req);
+	conn_lookup_leave(c);
 	if (c->relay != NULL)
 		relay_free(c->relay);
 	(void)loop_del(l, c->cfd);

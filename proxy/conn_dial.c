@@ -222,16 +222,14 @@ conn_try_next(struct conn *c)
 }
 
 static void
-conn_resolved(void *arg, int status, const struct resolve_answer *ans,
+conn_resolved(struct conn *c, int status, const struct resolve_answer *ans,
     size_t n)
 {
-	struct conn *c = arg;
 	struct proxy *p = c->set->p;
 	char reason[160];
 	size_t i, pass;
 	bool seen_odst = false;
 
-	c->req = NULL;
 	if (status != ARES_SUCCESS) {
 		snprintf(reason, sizeof(reason), "cannot resolve: %s",
 		    ares_strerror(status));
@@ -264,6 +262,86 @@ conn_resolved(void *arg, int status, const struct resolve_answer *ans,
 	}
 	c->next_cand = 0;
 	conn_try_next(c);
+}
+
+static void
+conn_lookup_unlink(struct conn_lookup *lk)
+{
+	struct conn_lookup **pp;
+
+	for (pp = &lk->set->lookups; *pp != lk; pp = &(*pp)->next)
+		;
+	*pp = lk->next;
+}
+
+/* Every waiter gets the same answers; each judges them for itself (its
+ * original destination, its policy's rebinding rule). */
+static void
+conn_lookup_done(void *arg, int status, const struct resolve_answer *ans,
+    size_t n)
+{
+	struct conn_lookup *lk = arg;
+	struct conn *c;
+
+	lk->req = NULL;
+	conn_lookup_unlink(lk);
+	while ((c = lk->waiters) != NULL) {
+		lk->waiters = c->lk_next;
+		c->lk_next = NULL;
+		c->lookup = NULL;
+		conn_resolved(c, status, ans, n);
+	}
+	free(lk);
+}
+
+void
+conn_lookup_leave(struct conn *c)
+{
+	struct conn_lookup *lk = c->lookup;
+	struct conn **pp;
+
+	if (lk == NULL)
+		return;
+	for (pp = &lk->waiters; *pp != c; pp = &(*pp)->lk_next)
+		;
+	*pp = c->lk_next;
+	c->lookup = NULL;
+	c->lk_next = NULL;
+	if (lk->waiters == NULL) {
+		resolver_cancel(lk->req);
+		conn_lookup_unlink(lk);
+		free(lk);
+	}
+}
+
+/* Wait for the name's lookup in flight, or start one. 0, or -1 ENOMEM. */
+static int
+conn_lookup_join(struct conn *c)
+{
+	struct conn_set *s = c->set;
+	struct conn_lookup *lk;
+
+	for (lk = s->lookups; lk != NULL; lk = lk->next) {
+		if (strcmp(lk->name, c->name) == 0)
+			break;
+	}
+	if (lk == NULL) {
+		if ((lk = calloc(1, sizeof(*lk))) == NULL)
+			return -1;
+		lk->set = s;
+		snprintf(lk->name, sizeof(lk->name), "%s", c->name);
+		if ((lk->req = resolver_lookup(s->p->resolver, c->name,
+		    conn_lookup_done, lk)) == NULL) {
+			free(lk);
+			return -1;
+		}
+		lk->next = s->lookups;
+		s->lookups = lk;
+	}
+	c->lk_next = lk->waiters;
+	lk->waiters = c;
+	c->lookup = lk;
+	return 0;
 }
 
 /* A verdict was reached on the first bytes: go on or refuse. */
@@ -331,7 +409,6 @@ conn_proceed(struct conn *c, const struct ag_addr *literal)
 		return;
 	}
 	conn_set_state(c, CONN_RESOLVING);
-	c->req = resolver_lookup(p->resolver, c->name, conn_resolved, c);
-	if (c->req == NULL)
+	if (conn_lookup_join(c) == -1)
 		conn_deny(c, "cannot resolve: out of memory", 502);
 }

@@ -46,6 +46,17 @@ struct task_count {
 	struct task_count	*next;
 };
 
+/* One lookup of a name for every connection waiting for it: a burst of
+ * connections to one name (100 held ones let through by one approval)
+ * asks upstream once. */
+struct conn_lookup {
+	struct conn_lookup	*next;		/* in conn_set.lookups */
+	struct conn_set		*set;
+	struct resolver_req	*req;
+	struct conn		*waiters;	/* through conn.lk_next */
+	char			 name[CANON_NAME_MAX + 1];
+};
+
 struct conn_set {
 	struct proxy		*p;
 	struct listener		*listener;	/* NULL once stopped */
@@ -53,6 +64,7 @@ struct conn_set {
 	struct conn		*conns;
 	size_t			 n;
 	struct task_count	*tasks;
+	struct conn_lookup	*lookups;	/* in flight */
 };
 
 struct conn {
@@ -64,7 +76,8 @@ struct conn {
 	uint16_t		 sport, oport;
 	struct timespec		 start;
 	struct loop_timer	*timer;		/* handshake or connect deadline */
-	struct resolver_req	*req;
+	struct conn_lookup	*lookup;	/* CONN_RESOLVING */
+	struct conn		*lk_next;
 	struct relay		*relay;
 	struct task_count	*tc;		/* NULL: no task */
 	char			 task_id[REG_ID_MAX + 1];
@@ -118,6 +131,8 @@ int	conn_host_check(struct conn *c);
 void	conn_decide(struct conn *c, const struct ag_addr *literal);
 /* Allowed: resolve the name, or dial the literal. */
 void	conn_proceed(struct conn *c, const struct ag_addr *literal);
+/* Stop waiting for a lookup (the connection is being freed). */
+void	conn_lookup_leave(struct conn *c);
 /* Hand both sockets to a relay, `first` bytes sent upstream first. */
 void	conn_relay_start(struct conn *c, const uint8_t *first, size_t len);
 
