@@ -103,21 +103,12 @@ mono_ms(void)
 
 /* The registry changed, or (settle_at != 0) policy files did: reload. */
 static void
-watch_events(struct nfq_shared *sh, struct registry_watch *watch,
-    const struct pollfd *pfd, uint64_t *settle_at)
+watch_events(struct nfq_shared *sh, const struct pollfd *pfd,
+    uint64_t *settle_at)
 {
-	if (pfd[1].revents & POLLIN) {
-		switch (registry_watch_drain(watch)) {
-		case 1:
-			nfq_state_reload(sh->state);
-			break;
-		case -1:
-			log_warn("registry watch");
-			break;
-		default:
-			break;
-		}
-	}
+	if ((pfd[1].revents & POLLIN) &&
+	    nfq_state_registry_drain(sh->state) == -1)
+		log_warn("registry watch");
 	if ((pfd[2].revents & POLLIN) &&
 	    nfq_state_policy_drain(sh->state) == 1 && *settle_at == 0)
 		*settle_at = mono_ms() + POLICY_CACHE_SETTLE_MS;
@@ -153,7 +144,6 @@ main(int argc, char **argv)
 	const char *queues = NULL;
 	int config_given = 0, verbose = 0, reject = 1, ch, sigfd, timeout;
 	int stop_signal = 0;
-	struct registry_watch *watch;
 	uint64_t settle_at = 0, now;
 	struct ag_conf conf;
 	struct telemetry_config tcfg;
@@ -243,8 +233,6 @@ main(int argc, char **argv)
 		fatal("registry");
 	if ((sh.bindings = bindings_new(NFQ_BINDINGS_MAX)) == NULL)
 		fatal("bindings");
-	if ((watch = registry_watch_open(nfq_state_tasks_dir(sh.state))) == NULL)
-		fatal("watch %s", nfq_state_tasks_dir(sh.state));
 
 	nq = (size_t)(last - first) + 1;
 	if ((q = calloc(nq, sizeof(*q))) == NULL)
@@ -261,7 +249,7 @@ main(int argc, char **argv)
 
 	pfd[0].fd = sigfd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = registry_watch_fd(watch);
+	pfd[1].fd = nfq_state_registry_fd(sh.state);
 	pfd[1].events = POLLIN;
 	if ((pfd[2].fd = nfq_state_policy_fd(sh.state)) == -1)
 		fatal("policy watch");
@@ -275,7 +263,7 @@ main(int argc, char **argv)
 				continue;
 			fatal("poll");
 		}
-		watch_events(&sh, watch, pfd, &settle_at);
+		watch_events(&sh, pfd, &settle_at);
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -299,7 +287,6 @@ main(int argc, char **argv)
 	free(q);
 	snprintf(reason, sizeof(reason), "%s", strsignal(stop_signal));
 	emit_daemon(tel, EVENT_DAEMON_STOPPED, reason);
-	registry_watch_close(watch);
 	close(sigfd);
 	bindings_free(sh.bindings);
 	nfq_state_free(sh.state);

@@ -28,6 +28,7 @@ struct nfq_state {
 	struct telemetry	*tel;
 	char			 tasks_dir[PATH_MAX];
 	struct registry		*reg;
+	struct registry_watch	*watch;		/* RUN_DIR/tasks */
 	struct policy_cache	*policies;	/* the policies tasks name */
 	_Atomic uint64_t	 gen;
 };
@@ -106,6 +107,11 @@ nfq_state_new(const struct ag_conf *conf, struct telemetry *t)
 		nfq_state_free(st);
 		return NULL;
 	}
+	/* Watch before the first load, so no change falls in between. */
+	if ((st->watch = registry_watch_open(st->tasks_dir)) == NULL) {
+		nfq_state_free(st);
+		return NULL;
+	}
 	pthread_mutex_lock(&st->mu);
 	state_registry_load(st);
 	pthread_mutex_unlock(&st->mu);
@@ -123,6 +129,8 @@ nfq_state_free(struct nfq_state *st)
 	if (st == NULL)
 		return;
 	policy_cache_free(st->policies);
+	if (st->watch != NULL)
+		registry_watch_close(st->watch);
 	if (st->reg != NULL)
 		registry_unref(st->reg);
 	pthread_mutex_destroy(&st->mu);
@@ -133,6 +141,27 @@ const char *
 nfq_state_tasks_dir(const struct nfq_state *st)
 {
 	return st->tasks_dir;
+}
+
+int
+nfq_state_registry_fd(const struct nfq_state *st)
+{
+	return registry_watch_fd(st->watch);
+}
+
+int
+nfq_state_registry_drain(struct nfq_state *st)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	if ((rc = registry_watch_drain(st->watch)) == 1) {
+		state_registry_load(st);
+		policy_cache_reload(st->policies);
+		atomic_fetch_add(&st->gen, 1);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
 }
 
 void
@@ -195,7 +224,16 @@ nfq_state_lookup(struct nfq_state *st, const struct ag_addr *src,
 	*task = NULL;
 	*pol = NULL;
 	pthread_mutex_lock(&st->mu);
-	if ((t = registry_lookup(st->reg, src)) == NULL) {
+	t = registry_lookup(st->reg, src);
+	/* A launcher registers its task before the command starts, so the
+	 * inotify event is queued before the task's first packet; the main
+	 * thread may not have read it yet: drain it here before dropping. */
+	if (t == NULL && registry_watch_drain(st->watch) == 1) {
+		state_registry_load(st);
+		atomic_fetch_add(&st->gen, 1);
+		t = registry_lookup(st->reg, src);
+	}
+	if (t == NULL) {
 		pthread_mutex_unlock(&st->mu);
 		errno = ENOENT;
 		return -1;

@@ -25,8 +25,17 @@ struct nfq_state *nfq_state_new(const struct ag_conf *conf,
     struct telemetry *t);
 void nfq_state_free(struct nfq_state *st);
 
-/* RUN_DIR/tasks, for the inotify watch. */
+/* RUN_DIR/tasks. */
 const char *nfq_state_tasks_dir(const struct nfq_state *st);
+
+/*
+ * The registry folder's inotify watch, owned by the state so that a lookup
+ * that misses can drain it first: the descriptor to poll, and the drain
+ * when it is readable (1: the registry and policies were reloaded and the
+ * generation bumped; 0: nothing changed; -1 with errno). Thread-safe.
+ */
+int nfq_state_registry_fd(const struct nfq_state *st);
+int nfq_state_registry_drain(struct nfq_state *st);
 
 /* Re-read the registry and every cached policy (a broken file keeps the
  * policy loaded before and emits policy-rejected). Thread-safe. */

@@ -279,7 +279,15 @@ proxy_task_for(struct proxy *p, const struct ag_addr *src,
 
 	*task = NULL;
 	*pol = NULL;
-	if (p->reg == NULL || (t = registry_lookup(p->reg, src)) == NULL) {
+	t = p->reg != NULL ? registry_lookup(p->reg, src) : NULL;
+	/* A launcher registers its task before the command starts, so the
+	 * inotify event is already queued when the first packet arrives, but
+	 * the loop may not have read it yet: drain it now before refusing. */
+	if (t == NULL && p->reg_watch != NULL &&
+	    registry_watch_drain(p->reg_watch) == 1 &&
+	    proxy_registry_load(p) == 0)
+		t = registry_lookup(p->reg, src);
+	if (t == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
