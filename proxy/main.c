@@ -418,6 +418,7 @@ main(int argc, char **argv)
 	 * proxy-user. */
 	if ((ctl = control_new(l, &conf, p.approvals)) == NULL)
 		fatal("control socket %s", conf.control_socket);
+	errno = 0;
 	if ((hook = hook_new(l, &conf, p.approvals)) == NULL && errno != 0)
 		fatal("approval hook %s", conf.approval_hook);
 	run_dir_grant(&conf);
