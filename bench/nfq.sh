@@ -24,7 +24,7 @@ done
 RUNS=${RUNS:-5}
 QUEUES=${QUEUES:-1 2 4}
 DUR=${DUR:-3}
-NFLOWS=${NFLOWS:-60000}
+NFLOWS=${NFLOWS:-40000}
 PRATE=${PRATE:-20000}
 FRATE=${FRATE:-5000}
 if [ "${QUICK:-0}" = 1 ]; then
@@ -259,13 +259,14 @@ agentgate_conf
 echo "bench-nfq: $RUNS run(s), queues: $QUEUES; packets/s phase ${DUR}s on" \
     "$NSRC flows; new-flows phase $NFLOWS flows; load on CPU $LOAD_CPUS," \
     "queue program on CPU $PROG_CPUS ($ncpu CPUs)"
-hdr='%-3s %-2s %-14s %8s %8s %7s %7s | %8s %8s %7s %7s %7s\n'
-echo "per run: max rate (pps, flows/s) with the generator's offered rate and" \
-    "the kernel's queue drops; CPU ns of the queue program per packet at" \
-    "$PRATE pps and per new flow at $FRATE flows/s"
+hdr='%-3s %-2s %-14s %7s %7s %7s %6s %6s | %7s %7s %7s %6s %6s %6s\n'
+echo "per run: the delivered rate flat out (pps; flows/s: a new flow per" \
+    "packet), the generator's offered rate, the kernel's queue drops, the" \
+    "queue program's CPU ns per delivered packet (or flow) flat out and" \
+    "paced at $PRATE pps / $FRATE flows/s; agentgate-nfq's egress events"
 # shellcheck disable=SC2059
-printf "$hdr" run nq program pps offered qdrops ns/pkt flows/s offered \
-    qdrops ns/flow events
+printf "$hdr" run nq program pps offered qdrops ns ns@r flows/s offered \
+    qdrops ns ns@r events
 res=$work/results
 : >"$res"
 for run in $(seq "$RUNS"); do
@@ -275,9 +276,9 @@ for run in $(seq "$RUNS"); do
 		# the programs of one run alike.
 		for prog in $PROGS; do
 			start_prog "$prog" "$nq"
-			read -r _ pps _ poff pdrop _ <<<"$(phase -f "$NSRC" -t "$DUR")"
+			read -r _ pps _ poff pdrop pmax <<<"$(phase -f "$NSRC" -t "$DUR")"
 			read -r _ _ _ _ _ pcost <<<"$(phase -f "$NSRC" -t "$DUR" -r "$PRATE")"
-			read -r _ fps _ foff fdrop _ <<<"$(phase -n "$NFLOWS" -t 20)"
+			read -r _ fps _ foff fdrop fmax <<<"$(phase -n "$NFLOWS" -t 20)"
 			# Other source ports: flows the first phase did not make.
 			read -r _ _ _ _ _ fcost <<<"$(phase -n "$((FRATE * DUR))" \
 			    -t 20 -r "$FRATE" -P 40000)"
@@ -292,22 +293,23 @@ for run in $(seq "$RUNS"); do
 			stop_prog
 			# What the daemon had to say (flow table full, lost
 			# events, receive overruns) would change the figures.
-			grep -E 'full|lost|overrun|unreadable' "$work/prog.log" |
+			grep -E 'table full|event lost|overrun' "$work/prog.log" |
 			    sort | uniq -c | head -5 >&2
 			# shellcheck disable=SC2059
 			printf "$hdr" "$run" "$nq" "$prog" "$pps" "$poff" \
-			    "$pdrop" "$pcost" "$fps" "$foff" "$fdrop" "$fcost" \
-			    "$events"
-			echo "$nq $prog $pps $pcost $fps $fcost" >>"$res"
+			    "$pdrop" "$pmax" "$pcost" "$fps" "$foff" "$fdrop" \
+			    "$fmax" "$fcost" "$events"
+			echo "$nq $prog $pps $pmax $pcost $fps $fmax $fcost" >>"$res"
 			# Let conntrack forget this run's flows (timeout 1 s).
 			sleep 1.5
 		done
 	done
 done
 
-# Medians; ratio to nfqmin with as many queues (rate: prog/nfqmin; cost:
-# nfqmin/prog, so that 1 is the floor either way); scaling over the first
-# queue count of the same program.
+# Medians; ratio to nfqmin with as many queues (rates: prog/nfqmin;
+# costs: nfqmin/prog, so that 1 is the floor either way); scaling: the
+# rate over the same program's with the first queue count. "per CPU-s" is
+# 1e9 / ns flat out: what one fully used CPU would carry.
 median()
 {
 	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
@@ -318,7 +320,7 @@ med=$work/medians
 for nq in $QUEUES; do
 	for prog in $PROGS; do
 		line="$nq $prog"
-		for col in 3 4 5 6; do
+		for col in 3 4 5 6 7 8; do
 			line="$line $(awk -v q="$nq" -v g="$prog" -v c="$col" \
 			    '$1 == q && $2 == g { print $c }' "$res" | median)"
 		done
@@ -326,22 +328,32 @@ for nq in $QUEUES; do
 	done
 done
 echo
-echo "median of $RUNS run(s); ratio to nfqmin (cost ratio: nfqmin's ns over" \
-    "the program's), scaling over ${QUEUES%% *} queue(s):"
-awk -v first="${QUEUES%% *}" '
-	{ k = $1 " " $2; pps[k] = $3; pc[k] = $4; fps[k] = $5; fc[k] = $6;
+echo "median of $RUNS run(s); ratio to nfqmin with as many queues, scaling" \
+    "over ${QUEUES%% *} queue(s):"
+awk -v first="${QUEUES%% *}" -v pr="$PRATE" -v fr="$FRATE" '
+	{ k = $1 " " $2; for (c = 3; c <= 8; c++) v[k, c] = $c
 	  n++; key[n] = k; nq[n] = $1; prog[n] = $2 }
 	function r(a, b) { return b > 0 ? a / b : 0 }
+	function cpu(ns) { return ns > 0 ? 1e9 / ns : 0 }
+	function row(what, i, c, k, b, f) {
+		printf("%-8s %-3s %-14s %9d %5.2f %5.2f | %9d %5.2f | %7d %5.2f\n",
+		    what, nq[i], prog[i], v[k, c], r(v[k, c], v[b, c]),
+		    r(v[k, c], v[f, c]), cpu(v[k, c + 1]),
+		    r(v[b, c + 1], v[k, c + 1]), v[k, c + 2],
+		    r(v[b, c + 2], v[k, c + 2]))
+	}
 	END {
-		printf("%-3s %-14s %9s %6s %7s %6s %6s | %9s %6s %7s %6s %6s\n",
-		    "nq", "program", "pps", "ratio", "ns/pkt", "ratio", "scale",
-		    "flows/s", "ratio", "ns/flow", "ratio", "scale")
-		for (i = 1; i <= n; i++) {
-			k = key[i]; b = nq[i] " nfqmin"; f = first " " prog[i]
-			printf("%-3s %-14s %9d %6.2f %7d %6.2f %6.2f | " \
-			    "%9d %6.2f %7d %6.2f %6.2f\n", nq[i], prog[i],
-			    pps[k], r(pps[k], pps[b]), pc[k], r(pc[b], pc[k]),
-			    r(pps[k], pps[f]), fps[k], r(fps[k], fps[b]), fc[k],
-			    r(fc[b], fc[k]), r(fps[k], fps[f]))
-		}
+		printf("%-8s %-3s %-14s %9s %5s %5s | %9s %5s | %7s %5s\n",
+		    "", "nq", "program", "rate", "ratio", "scale",
+		    "per CPU-s", "ratio", "ns@r", "ratio")
+		for (i = 1; i <= n; i++)
+			row("packets", i, 3, key[i], nq[i] " nfqmin",
+			    first " " prog[i])
+		for (i = 1; i <= n; i++)
+			row("flows", i, 6, key[i], nq[i] " nfqmin",
+			    first " " prog[i])
+		printf("(rate: delivered per second flat out; per CPU-s: " \
+		    "1e9 / the program'"'"'s CPU ns per packet or flow flat out; " \
+		    "ns@r: CPU ns per packet at %d pps, per flow at %d flows/s)\n",
+		    pr, fr)
 	}' "$med"
