@@ -16,3 +16,4 @@ include fuzz/dns.mk
 include fuzz/registry.mk
 include fuzz/packet.mk
 include fuzz/launcher.mk
+include fuzz/approvals.mk
