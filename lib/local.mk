@@ -12,6 +12,7 @@ lib_libagentgate_a_SOURCES = \
 	lib/telemetry_tail.c lib/telemetry_tail.h \
 	lib/geoip.c lib/geoip.h \
 	lib/registry.c lib/registry_file.c lib/registry_watch.c \
+	lib/inotify_drain.c lib/inotify_drain.h \
 	lib/registry.h lib/registry_int.h \
 	lib/dnsmsg.c lib/dnsbuild.c lib/dnsmsg.h \
 	lib/tlshello.c lib/tlshello.h \

@@ -14,6 +14,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "inotify_drain.h"
 #include "registry.h"
 #include "registry_int.h"
 
@@ -125,30 +126,31 @@ registry_watch_close(struct registry_watch *w)
 }
 
 /* One event; whether the snapshot may be stale now. */
-static int
-watch_event(struct registry_watch *w, const struct inotify_event *ev)
+static bool
+watch_event(void *arg, const struct inotify_event *ev)
 {
+	struct registry_watch *w = arg;
 	char id[REG_ID_MAX + 1];
 
 	if (ev->mask & IN_Q_OVERFLOW)
-		return 1;
+		return true;
 	if (ev->wd == w->parent_wd) {
 		if (ev->mask & IN_IGNORED)
 			w->parent_wd = -1;	/* only SIGHUP or a restart */
 		/* DIR appeared: armed below, after the whole read. */
-		return 0;
+		return false;
 	}
 	if (ev->wd != w->dir_wd || w->dir_wd == -1)
-		return 0;	/* a watch dropped earlier */
+		return false;	/* a watch dropped earlier */
 	if (ev->mask & IN_MOVE_SELF) {
 		/* The watch would follow the folder to its new name. */
 		(void)inotify_rm_watch(w->fd, w->dir_wd);
 		w->dir_wd = -1;
-		return 1;
+		return true;
 	}
 	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF)) {
 		w->dir_wd = -1;
-		return 1;
+		return true;
 	}
 	return ev->len > 0 && ev->name[0] != '.' &&
 	    registry_file_name(ev->name, id);
@@ -157,28 +159,10 @@ watch_event(struct registry_watch *w, const struct inotify_event *ev)
 int
 registry_watch_drain(struct registry_watch *w)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	int changed = 0;
-	ssize_t n;
-	char *p;
+	int changed;
 
-	for (;;) {
-		if ((n = read(w->fd, buf, sizeof(buf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(void *)p;
-			if (watch_event(w, ev))
-				changed = 1;
-		}
-	}
+	if ((changed = inotify_drain(w->fd, watch_event, w)) == -1)
+		return -1;
 	/* Missing, or just made again: whatever it holds now is news, files
 	 * written before the watch was armed included. */
 	if (w->dir_wd == -1 && watch_arm(w) == 1)

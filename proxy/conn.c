@@ -449,31 +449,43 @@ conn_parse(struct conn *c)
 	return true;
 }
 
+int
+conn_buf_grow(struct conn *c)
+{
+	uint8_t *nb;
+	size_t ncap;
+
+	if (c->len < c->cap)
+		return 0;
+	if (c->cap >= CONN_FIRST_MAX) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	ncap = c->cap == 0 ? 4096 : c->cap * 2;
+	if (ncap > CONN_FIRST_MAX)
+		ncap = CONN_FIRST_MAX;
+	if ((nb = realloc(c->buf, ncap)) == NULL)
+		return -1;
+	c->buf = nb;
+	c->cap = ncap;
+	return 0;
+}
+
 static void
 conn_read_cb(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct conn *c = arg;
-	uint8_t *nb;
-	size_t ncap;
 	ssize_t n;
 
 	(void)l;
 	(void)events;
 	for (;;) {
-		if (c->len == c->cap) {
-			if (c->cap >= CONN_FIRST_MAX) {
+		if (conn_buf_grow(c) == -1) {
+			if (errno == ENOBUFS)
 				conn_deny(c, "first bytes too large", 431);
-				return;
-			}
-			ncap = c->cap == 0 ? 4096 : c->cap * 2;
-			if (ncap > CONN_FIRST_MAX)
-				ncap = CONN_FIRST_MAX;
-			if ((nb = realloc(c->buf, ncap)) == NULL) {
+			else
 				conn_deny(c, "out of memory", 0);
-				return;
-			}
-			c->buf = nb;
-			c->cap = ncap;
+			return;
 		}
 		n = read(fd, c->buf + c->len, c->cap - c->len);
 		if (n > 0) {

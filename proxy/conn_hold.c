@@ -113,28 +113,19 @@ static void
 conn_held_read_cb(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct conn *c = arg;
-	uint8_t *nb;
-	size_t ncap;
 	ssize_t n;
 
 	for (;;) {
-		if (c->len == c->cap) {
-			if (c->cap >= CONN_FIRST_MAX) {
-				/* Full: stop reading; a hang-up still shows. */
-				(void)loop_mod(l, fd, EPOLLRDHUP);
-				if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-					conn_deny(c, "closed while waiting for approval", 0);
-				return;
-			}
-			ncap = c->cap == 0 ? 4096 : c->cap * 2;
-			if (ncap > CONN_FIRST_MAX)
-				ncap = CONN_FIRST_MAX;
-			if ((nb = realloc(c->buf, ncap)) == NULL) {
+		if (conn_buf_grow(c) == -1) {
+			if (errno != ENOBUFS) {
 				conn_deny(c, "out of memory", 0);
 				return;
 			}
-			c->buf = nb;
-			c->cap = ncap;
+			/* Full: stop reading; a hang-up still shows. */
+			(void)loop_mod(l, fd, EPOLLRDHUP);
+			if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				conn_deny(c, "closed while waiting for approval", 0);
+			return;
 		}
 		n = read(fd, c->buf + c->len, c->cap - c->len);
 		if (n > 0) {

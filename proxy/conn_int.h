@@ -117,6 +117,9 @@ void	conn_event_fill(struct conn *c, struct ag_event *ev);
 /* Refuse: an HTTP client gets a response naming the reason (http_status
  * > 0), then the connection's one event is written and it is freed. */
 void	conn_deny(struct conn *c, const char *reason, int http_status);
+/* Room for more first bytes in c->buf, up to CONN_FIRST_MAX: 0, or -1 with
+ * errno ENOBUFS (full) or ENOMEM. */
+int	conn_buf_grow(struct conn *c);
 void	conn_free(struct conn *c);
 /* CONNECT answered (or a synthetic address's connection dialled): read
  * the first bytes (the SNI, for a synthetic address the Host, checked). */

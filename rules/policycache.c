@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "inotify_drain.h"
 #include "policycache.h"
 
 #define WATCH_MASK	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
@@ -365,8 +366,9 @@ policy_cache_watch_open(struct policy_cache *c)
 
 /* Mark the entries one event concerns; whether any was. */
 static bool
-watch_mark(struct policy_cache *c, const struct inotify_event *ev)
+watch_mark(void *arg, const struct inotify_event *ev)
 {
+	struct policy_cache *c = arg;
 	struct policy_entry *pe;
 	bool any = false, folder;
 	size_t i;
@@ -396,30 +398,12 @@ watch_mark(struct policy_cache *c, const struct inotify_event *ev)
 int
 policy_cache_watch_drain(struct policy_cache *c)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	int marked = 0;
-	ssize_t n;
-	char *p;
+	int marked;
 
 	if (c->watch == -1)
 		return 0;
-	for (;;) {
-		if ((n = read(c->watch, buf, sizeof(buf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(void *)p;
-			if (watch_mark(c, ev))
-				marked = 1;
-		}
-	}
+	if ((marked = inotify_drain(c->watch, watch_mark, c)) == -1)
+		return -1;
 	if (marked)
 		c->fresh = true;
 	return marked;
