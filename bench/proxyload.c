@@ -294,7 +294,9 @@ bulk_thread(void *arg)
 			atomic_fetch_add(&c->failed, 1);
 			break;
 		}
-		total += (uint64_t)n;
+		/* Only what arrived inside the measured window. */
+		if (!atomic_load(&c->stop))
+			total += (uint64_t)n;
 	}
 	atomic_fetch_add(&c->bytes, total);
 	if (fd != -1)
@@ -309,10 +311,10 @@ rate_thread(void *arg)
 	struct ctx *c = arg;
 
 	while (!atomic_load(&c->stop)) {
-		if (client_small(c) == 0)
-			atomic_fetch_add(&c->done, 1);
-		else
+		if (client_small(c) == -1)
 			atomic_fetch_add(&c->failed, 1);
+		else if (!atomic_load(&c->stop))	/* inside the window */
+			atomic_fetch_add(&c->done, 1);
 	}
 	return NULL;
 }
@@ -359,13 +361,14 @@ run_threads(struct ctx *c, void *(*fn)(void *), int n, bool timed)
 		while (nanosleep(&d, &d) == -1 && errno == EINTR)
 			;
 		atomic_store(&c->stop, true);
+		/* The window: what completes after it is not counted, so a
+		 * request stuck past the end cannot stretch it. */
+		c->elapsed = now_ns() - t0;
 	}
-	/* Bulk readers see the flag at their next read (the origin keeps
-	 * sending, so that is at once); bytes after it still count, and so
-	 * does their time. */
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
-	c->elapsed = now_ns() - t0;
+	if (!timed)
+		c->elapsed = now_ns() - t0;
 	if (c->elapsed == 0)
 		c->elapsed = 1;
 	pthread_barrier_destroy(&c->go);
@@ -419,9 +422,9 @@ client(struct ctx *c)
 			return;
 		}
 		qsort(lat, (size_t)ok, sizeof(*lat), cmp_u64);
-		printf("p50_us=%.1f p99_us=%.1f failed=%ld\n",
+		printf("p50_us=%.1f p99_us=%.1f max_us=%.1f failed=%ld\n",
 		    (double)lat[ok / 2] / 1e3, (double)lat[ok * 99 / 100] / 1e3,
-		    c->o.count - ok);
+		    (double)lat[ok - 1] / 1e3, c->o.count - ok);
 		free(lat);
 	} else if (strcmp(c->o.mode, "idle") == 0) {
 		struct timespec d = { .tv_sec = c->o.seconds, .tv_nsec = 0 };
