@@ -8,16 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$builddir/ctl/agentgatectl
-proxy=$builddir/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-[ -x "$proxy" ] || tap_skip_all "daemon not built"
-for t in iptables-restore ip6tables-restore dig ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl proxy -- iptables-restore ip6tables-restore dig ss
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -28,12 +19,14 @@ gw4=$(world_client_gw c1 4)
 gw6=$(world_client_gw c1 6)
 gw24=$(world_client_gw c2 4)
 
+world_gateway "dns-timeout 1s"
+tap_ok $? "gateway up" || tap_bail "the gateway did not start"
+
 # The policy: allowed.test (and its alias) for the usual ports, ssh.test
 # for SSH only (still resolvable), denied.test denied first, the rebinding
 # names allowed as names, and the upstream server's own addresses allowed
 # (the world lives in benchmarking and ULA ranges).
-mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
-cat >"$WORLD_DIR/policies/t1.rules" <<RULES
+cat >"$WORLD_POLICIES/t1.rules" <<RULES
 deny denied.test
 allow allowed.test alias.test
 allow ssh.test port 22
@@ -41,29 +34,11 @@ allow rebind-loopback.test rebind-private.test rebind-linklocal.test
 allow rebind-metadata.test rebind-gateway.test
 allow $WORLD_UP4 $WORLD_UP6
 RULES
-conf=$WORLD_DIR/agentgate.conf
-cat >"$conf" <<CONF
-sandbox-pool4 $WORLD_CLIENTNET4
-sandbox-pool6 $WORLD_CLIENTNET6
-proxy-port 3129
-proxy-explicit-port 3128
-dns-port 5353
-dns-upstream $WORLD_DNS4
-dns-timeout 1s
-log-dir $WORLD_DIR/aglog
-run-dir $WORLD_DIR/agrun
-policy-dir $WORLD_DIR/policies
-proxy-user nobody
-CONF
-agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
-tel=$WORLD_DIR/aglog/egress-proxy.jsonl
+agctl() { world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" "$@"; }
+tel=$WORLD_TELDIR/egress-proxy.jsonl
 
-tap_check "gateway up" agctl gateway up
 tap_check "task t1 registered for c1 (c2 has none)" \
     agctl task add --id t1 --addr "$c1v4" --addr "$c1v6" --policy t1
-world_spawn gw proxy "$proxy" -f -v --config "$conf"
-world_wait "forwarder listening" world_exec gw sh -c 'ss -lun | grep -q ":5353 "' ||
-	tap_bail "proxy did not start"
 
 # status CLIENT ARGS...: the status dig reports (NOERROR, REFUSED...).
 status() {
@@ -147,6 +122,6 @@ tap_check "rebinding refusal names its reason" sh -c \
 tap_check "the no-task query is in the telemetry with c2's address" sh -c \
     "tail -n +$((mark + 1)) '$tel' | grep -F '\"protocol\":\"dns\"' | grep -q -F '\"ip\":\"$(world_client_addr c2 4)\"'"
 tap_check "agentgatectl log verify: the chain is intact" \
-    "$ctl" --config "$conf" log verify --dir "$WORLD_DIR/aglog"
+    "$WORLD_CTL" --config "$WORLD_CONF" log verify --dir "$WORLD_TELDIR"
 
 tap_done

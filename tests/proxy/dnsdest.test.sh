@@ -7,16 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$builddir/ctl/agentgatectl
-proxy=$builddir/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-[ -x "$proxy" ] || tap_skip_all "$proxy not built"
-for t in iptables-restore ip6tables-restore dig ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl proxy -- iptables-restore ip6tables-restore dig ss
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -25,12 +16,11 @@ c1v6=$(world_client_addr c1 6)
 gw4=$(world_client_gw c1 4)
 gw6=$(world_client_gw c1 6)
 
-mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
-cat >"$WORLD_DIR/policies/t1.rules" <<RULES
+world_gateway || tap_bail "gateway did not start"
+cat >"$WORLD_POLICIES/t1.rules" <<RULES
 allow allowed.test
 allow $WORLD_UP4 $WORLD_UP6
 RULES
-world_gateway || tap_bail "gateway did not start"
 agctl() { world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" "$@"; }
 tap_check "task t1 registered for c1" \
     agctl task add --id t1 --addr "$c1v4" --addr "$c1v6" --policy t1

@@ -8,16 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$builddir/ctl/agentgatectl
-proxy=$builddir/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-[ -x "$proxy" ] || tap_skip_all "$proxy not built"
-for t in iptables-restore ip6tables-restore curl openssl python3 ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl proxy -- iptables-restore ip6tables-restore curl openssl python3 ss
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -30,40 +21,24 @@ gw6=$(world_client_gw c1 6)
 gw4c2=$(world_client_gw c2 4)
 up4=$WORLD_UP4 up6=$WORLD_UP6
 
+world_gateway "proxy-handshake-timeout 2s"
+tap_ok $? "gateway up" || tap_bail "the gateway did not start"
+
 # The policy: allowed.test on the default ports (TCP 80 and 443), the
 # allowed server's own addresses (the world lives in ranges the rebinding
 # rule refuses without an address rule) and, for the stand-in origins,
 # ports 8081 and 8082 of its IPv4 address. evil.test is denied by default.
-mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
-cat >"$WORLD_DIR/policies/t1.rules" <<RULES
+cat >"$WORLD_POLICIES/t1.rules" <<RULES
 deny deny.test
 allow allowed.test
 allow $up4 $up6
 allow $up4 port 8081,8082
 RULES
-conf=$WORLD_DIR/agentgate.conf
-cat >"$conf" <<CONF
-sandbox-pool4 $WORLD_CLIENTNET4
-sandbox-pool6 $WORLD_CLIENTNET6
-proxy-port 3129
-proxy-explicit-port 3128
-dns-port 5353
-dns-upstream $WORLD_DNS4
-log-dir $WORLD_DIR/aglog
-run-dir $WORLD_DIR/agrun
-policy-dir $WORLD_DIR/policies
-proxy-handshake-timeout 2s
-proxy-user nobody
-CONF
-agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
-tel=$WORLD_DIR/aglog/egress-proxy.jsonl
+agctl() { world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" "$@"; }
+tel=$WORLD_TELDIR/egress-proxy.jsonl
 
-tap_check "gateway up" agctl gateway up
 tap_check "task t1 registered for c1" \
     agctl task add --id t1 --addr "$c1v4" --addr "$c1v6" --policy t1
-world_spawn gw proxy "$proxy" -f -v --config "$conf"
-world_wait "proxy listening" world_exec gw sh -c 'ss -ltn | grep -q ":3128 "' ||
-	tap_bail "proxy did not start"
 
 # The clients resolve nothing: the proxy resolves the names it is given.
 c1() { world_curl c1 -x "http://$gw4:3128" "$@"; }
@@ -258,6 +233,6 @@ world_stop origin
 world_stop banner
 world_stop proxy
 tap_check "agentgatectl log verify: the chain is intact" \
-    "$ctl" --config "$conf" log verify --dir "$WORLD_DIR/aglog"
+    "$WORLD_CTL" --config "$WORLD_CONF" log verify --dir "$WORLD_TELDIR"
 tap_check "gateway down" agctl gateway down
 tap_done

@@ -9,16 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$builddir/ctl/agentgatectl
-proxy=$builddir/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-[ -x "$proxy" ] || tap_skip_all "$proxy not built"
-for t in iptables-restore ip6tables-restore curl python3 ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl proxy -- iptables-restore ip6tables-restore curl python3 ss
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -28,41 +19,24 @@ c1v6=$(world_client_addr c1 6)
 c2v4=$(world_client_addr c2 4)
 up4=$WORLD_UP4 up6=$WORLD_UP6 evil4=$WORLD_EVIL4 evil6=$WORLD_EVIL6
 
+world_gateway "proxy-handshake-timeout 2s" "proxy-max-conns-per-task 8"
+tap_ok $? "gateway up" || tap_bail "the gateway did not start"
+
 # The policy: two names and the allowed server's own addresses (the world's
 # upstream lives in benchmarking and ULA ranges, which the rebinding rule
 # refuses without an address rule). evil.test's addresses are not allowed.
-mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/agrun" "$WORLD_DIR/aglog"
-cat >"$WORLD_DIR/policies/t1.rules" <<RULES
+cat >"$WORLD_POLICIES/t1.rules" <<RULES
 deny deny.test
 allow allowed.test *.wild.test rebind-private.test rebind-gateway.test
 allow $up4 $up6
 RULES
-conf=$WORLD_DIR/agentgate.conf
-cat >"$conf" <<CONF
-sandbox-pool4 $WORLD_CLIENTNET4
-sandbox-pool6 $WORLD_CLIENTNET6
-proxy-port 3129
-proxy-explicit-port 3128
-dns-port 5353
-dns-upstream $WORLD_DNS4
-log-dir $WORLD_DIR/aglog
-run-dir $WORLD_DIR/agrun
-policy-dir $WORLD_DIR/policies
-proxy-handshake-timeout 2s
-proxy-max-conns-per-task 8
-proxy-user nobody
-CONF
-agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
-tel=$WORLD_DIR/aglog/egress-proxy.jsonl
+agctl() { world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" "$@"; }
+tel=$WORLD_TELDIR/egress-proxy.jsonl
 
-tap_check "gateway up" agctl gateway up
 tap_check "task t1 registered for c1" \
     agctl task add --id t1 --addr "$c1v4" --addr "$c1v6" --policy t1
 tap_check "agentgate-proxy -n accepts the settings and t1's policy" \
-    "$proxy" --config "$conf" -n
-world_spawn gw proxy "$proxy" -f -v --config "$conf"
-world_wait "proxy listening" world_exec gw sh -c 'ss -ltn | grep -q ":3129 "' ||
-	tap_bail "proxy did not start"
+    "$WORLD_PROXY" --config "$WORLD_CONF" -n
 
 # The clients ask no DNS here (that is the forwarder's test): --resolve
 # gives curl an address, and the gateway redirects the connection anyway.
@@ -124,7 +98,7 @@ tap_check_not "deny.test is denied by its rule" \
 tel_wait '"server_name":"deny.test"'
 tap_check "the event names the deny rule's file and line" has \
     "$(tel_grep '"server_name":"deny.test"')" \
-    "\"file\":\"$WORLD_DIR/policies/t1.rules\"" '"line":1' '"text":"deny deny.test"'
+    "\"file\":\"$WORLD_POLICIES/t1.rules\"" '"line":1' '"text":"deny deny.test"'
 
 # --- SNI spoofing: an allowed name sent to evil's address ---
 tel_mark
@@ -249,7 +223,7 @@ tap_check "task t2 registered for c2" agctl task add --id t2 --addr "$c2v4" --po
 world_wait "c2 allowed" sh -c "ip netns exec $(world_ns c2) curl -s --max-time 2 \
     --cacert $WORLD_CA --resolve allowed.test:443:$up4 https://allowed.test/ | grep -q vhost=allowed.test"
 tap_ok $? "a task added while the proxy runs is used for its next connection"
-echo "alow broken.test" >>"$WORLD_DIR/policies/t1.rules"
+echo "alow broken.test" >>"$WORLD_POLICIES/t1.rules"
 tel_mark
 kill -HUP "$(world_pid proxy)"
 tel_wait '"action":"policy-rejected"'
@@ -282,6 +256,6 @@ tap_check "a relay open at SIGTERM is closed and its event written" has \
 tap_check "daemon-started and daemon-stopped were written" has "$(cat "$tel")" \
     '"action":"daemon-started"' '"action":"daemon-stopped"'
 tap_check "agentgatectl log verify: the chain is intact" \
-    "$ctl" --config "$conf" log verify --dir "$WORLD_DIR/aglog"
+    "$WORLD_CTL" --config "$WORLD_CONF" log verify --dir "$WORLD_TELDIR"
 tap_check "gateway down" agctl gateway down
 tap_done

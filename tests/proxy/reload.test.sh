@@ -8,16 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$builddir/ctl/agentgatectl
-proxy=$builddir/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-[ -x "$proxy" ] || tap_skip_all "$proxy not built"
-for t in iptables-restore ip6tables-restore curl ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl proxy -- iptables-restore ip6tables-restore curl ss
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -26,38 +17,23 @@ c1v4=$(world_client_addr c1 4)
 c2v4=$(world_client_addr c2 4)
 up4=$WORLD_UP4
 
-pol=$WORLD_DIR/policies
-run=$WORLD_DIR/agrun
-mkdir -p "$pol/shared" "$run" "$WORLD_DIR/aglog"
+world_gateway
+tap_ok $? "gateway up" || tap_bail "the gateway did not start"
+pol=$WORLD_POLICIES
+run=$WORLD_RUNDIR
+mkdir -p "$pol/shared"
 # r1 takes its names from an included file in another folder.
 cat >"$pol/r1.rules" <<RULES
 include shared/names.rules
 allow $up4
 RULES
 echo "allow allowed.test other.test" >"$pol/shared/names.rules"
-conf=$WORLD_DIR/agentgate.conf
-cat >"$conf" <<CONF
-sandbox-pool4 $WORLD_CLIENTNET4
-sandbox-pool6 $WORLD_CLIENTNET6
-proxy-port 3129
-proxy-explicit-port 3128
-dns-port 5353
-dns-upstream $WORLD_DNS4
-log-dir $WORLD_DIR/aglog
-run-dir $run
-policy-dir $pol
-proxy-user nobody
-CONF
-agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
-tel=$WORLD_DIR/aglog/egress-proxy.jsonl
+agctl() { world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" "$@"; }
+tel=$WORLD_TELDIR/egress-proxy.jsonl
 log=$WORLD_LOG/proxy.log
 
-tap_check "gateway up" agctl gateway up
 tap_check "task t1 registered for c1 under r1" \
     agctl task add --id t1 --addr "$c1v4" --policy r1
-world_spawn gw proxy "$proxy" -f -v --config "$conf"
-world_wait "proxy listening" world_exec gw sh -c 'ss -ltn | grep -q ":3129 "' ||
-	tap_bail "proxy did not start"
 
 get() { world_curl c1 --resolve "$1:443:$up4" "https://$1/" >/dev/null 2>&1; }
 denied() { ! get "$1"; }

@@ -497,21 +497,64 @@ world_pypi_wheel()
 	}
 }
 
+# world__programs: WORLD_BUILD, the build folder (WORLD_BUILDDIR, else
+# $top_builddir as make check sets it, else the source tree's top), and the
+# paths of the programs the tests run from it. Fails when the folder is
+# missing; the paths are set anyway (then nothing is found there).
+world__programs()
+{
+	local st=0
+	WORLD_BUILD=$(cd "${WORLD_BUILDDIR:-${top_builddir:-$WORLD_LIB/../..}}" &&
+	    pwd) || st=1
+	WORLD_CTL=$WORLD_BUILD/ctl/agentgatectl
+	WORLD_PROXY=$WORLD_BUILD/proxy/agentgate-proxy
+	WORLD_NFQ=$WORLD_BUILD/nfq-filter/agentgate-nfq
+	WORLD_RUN=$WORLD_BUILD/sandbox-launcher/agentgate-run
+	return "$st"
+}
+
+# world_require [PROGRAM...] [-- TOOL...]: the preamble of an integration
+# test, before world_up (tap.sh sourced first). The whole test is skipped
+# (tap_skip_all, exit 0) unless it runs as root, every PROGRAM of the build
+# (ctl, proxy, nfq, run) is built and every TOOL is installed (a command
+# looked up in PATH, /usr/sbin and /sbin, or a path). Sets WORLD_BUILD and
+# the programs' paths: WORLD_CTL, WORLD_PROXY, WORLD_NFQ, WORLD_RUN.
+world_require()
+{
+	local p t
+	world__programs
+	[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case "$1" in
+		ctl) p=$WORLD_CTL ;;
+		proxy) p=$WORLD_PROXY ;;
+		nfq) p=$WORLD_NFQ ;;
+		run) p=$WORLD_RUN ;;
+		*) tap_bail "world_require: unknown program '$1'" ;;
+		esac
+		[ -x "$p" ] || tap_skip_all "$p not built"
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	for t in "$@"; do
+		PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
+			tap_skip_all "$t is not installed (tools/install-deps)"
+	done
+}
+
 # world_gateway [SETTING...]: the real gateway in gw. Writes the settings
 # $WORLD_CONF (each SETTING, "key value", replaces the default line of its
 # key or is added), runs agentgatectl gateway up, starts agentgate-proxy
 # (world_spawn tag proxy) and waits for its transparent port and its DNS
 # forwarder. Defaults: the pools are the whole client range, the usual
 # ports, dns-upstream the world's dnsmasq, files under the run folder
-# ($WORLD_RUNDIR, $WORLD_POLICIES, $WORLD_TELDIR). Programs from
-# $top_builddir (or WORLD_BUILDDIR): WORLD_CTL, WORLD_PROXY.
+# ($WORLD_RUNDIR, $WORLD_POLICIES, $WORLD_TELDIR). Programs as
+# world_require finds them (WORLD_CTL, WORLD_PROXY).
 world_gateway()
 {
-	local bld=${WORLD_BUILDDIR:-${top_builddir:-$WORLD_LIB/../..}} s key
+	local s key
 	local -a lines
-	bld=$(cd "$bld" && pwd) || return 1
-	WORLD_CTL=$bld/ctl/agentgatectl
-	WORLD_PROXY=$bld/proxy/agentgate-proxy
+	world__programs || return 1
 	WORLD_CONF=$WORLD_DIR/agentgate.conf
 	WORLD_RUNDIR=$WORLD_DIR/agrun
 	WORLD_POLICIES=$WORLD_DIR/policies
