@@ -10,16 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-top=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$top/ctl/agentgatectl
-nfq=$top/nfq-filter/agentgate-nfq
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-[ -x "$nfq" ] || tap_skip_all "$nfq not built"
-for t in iptables-restore ip6tables-restore; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl nfq -- iptables-restore ip6tables-restore
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -41,7 +32,7 @@ cat >"$WORLD_DIR/policies/t1.rules" <<POLICY
 allow $WORLD_UP4 $WORLD_UP6 port 7 proto udp
 allow echo.test port 7 proto udp
 POLICY
-agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
+agctl() { world_exec gw "$WORLD_CTL" --config "$conf" "$@"; }
 tel=$WORLD_DIR/aglog/egress-nfq.jsonl
 
 # udp HOST PORT N [SIZE]: N datagrams (of SIZE bytes) from one socket (one
@@ -114,7 +105,7 @@ tel_count()
 }
 start_nfq()
 {
-	world_spawn gw nfq "$nfq" -v --config "$conf"
+	world_spawn gw nfq "$WORLD_NFQ" -v --config "$conf"
 	world_wait "agentgate-nfq bound" grep -q "queues 0-0 bound" \
 	    "$WORLD_LOG/nfq.log"
 }

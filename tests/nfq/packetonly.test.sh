@@ -13,18 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-top=$(cd "${top_builddir:-$here/../..}" && pwd)
-ctl=$top/ctl/agentgatectl
-nfq=$top/nfq-filter/agentgate-nfq
-proxy=$top/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for b in "$ctl" "$nfq" "$proxy"; do
-	[ -x "$b" ] || tap_skip_all "$b not built"
-done
-for t in iptables-restore ip6tables-restore curl dig ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl nfq proxy -- iptables-restore ip6tables-restore curl dig ss
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -58,7 +47,7 @@ allow allowed.test evil.test
 allow $up4 $up6 port 7
 allow $WORLD_UPNET4 $WORLD_UPNET6 port 443 proto udp
 POLICY
-agctl() { world_exec gw "$ctl" --config "$conf" "$@"; }
+agctl() { world_exec gw "$WORLD_CTL" --config "$conf" "$@"; }
 tel=$WORLD_DIR/aglog/egress-nfq.jsonl
 c1() { world_curl c1 "$@"; }
 
@@ -176,10 +165,10 @@ tap_check "no TCP redirect to the proxy in nat" sh -c \
     "! ip netns exec '$WORLD_NS_GW' iptables-save -t nat | grep -q 'transparent proxy'"
 tap_check "task t1 registered for c1" \
     agctl task add --id t1 --addr "$c4" --addr "$c6" --policy t1
-world_spawn gw proxy "$proxy" -f -v --config "$conf"
+world_spawn gw proxy "$WORLD_PROXY" -f -v --config "$conf"
 world_wait "forwarder listening" world_exec gw sh -c 'ss -lun | grep -q ":5353 "' ||
 	tap_bail "agentgate-proxy (forwarder) did not start"
-world_spawn gw nfq "$nfq" -v --config "$conf"
+world_spawn gw nfq "$WORLD_NFQ" -v --config "$conf"
 world_wait "agentgate-nfq bound" grep -q "queues 0-0 bound.*mode packet-only" \
     "$WORLD_LOG/nfq.log" || tap_bail "agentgate-nfq did not start"
 
