@@ -8,13 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-ctl=$(cd "${top_builddir:-$here/../..}" && pwd)/ctl/agentgatectl
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-for t in iptables-restore ip6tables-restore iptables-save ip6tables-save setpriv; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require ctl -- iptables-restore ip6tables-restore iptables-save ip6tables-save setpriv
 
 world_up || tap_bail "world_up failed"
 world_client c1
@@ -32,7 +26,7 @@ proxy-port 3129
 proxy-explicit-port 3128
 dns-port 5353
 EOF
-gwctl() { world_exec gw "$ctl" --config "$conf" gateway "$@"; }
+gwctl() { world_exec gw "$WORLD_CTL" --config "$conf" gateway "$@"; }
 
 # Stand-ins for the proxy and the DNS forwarder in gw: the transparent
 # listener names the original destination (SO_ORIGINAL_DST, 80 on SOL_IP
@@ -211,11 +205,11 @@ tap_is "$(client_in c2 udp "$c4" 2222 2>&1)" "sandbox-udp" \
 
 # --- errors --------------------------------------------------------------
 out=$(world_exec gw setpriv --reuid=65534 --regid=65534 --clear-groups \
-    --inh-caps=-all --bounding-set=-all "$ctl" --config "$conf" gateway up 2>&1)
+    --inh-caps=-all --bounding-set=-all "$WORLD_CTL" --config "$conf" gateway up 2>&1)
 st=$?
 tap_is "$st: $out" "1: agentgatectl: gateway up needs root (CAP_NET_ADMIN)" \
     "up without CAP_NET_ADMIN: a clear error, exit 1"
-out=$(world_exec gw env PATH=/nonexistent "$ctl" --config "$conf" gateway up 2>&1)
+out=$(world_exec gw env PATH=/nonexistent "$WORLD_CTL" --config "$conf" gateway up 2>&1)
 st=$?
 tap_ok "$([ "$st" -eq 1 ] && grep -q 'iptables.* not found' <<<"$out"; echo $?)" \
     "up without iptables on PATH: 'not found', exit 1"
@@ -288,7 +282,7 @@ out=$(gwctl status)
 tap_ok "$(grep -qE '^  \[[1-9][0-9]*:[0-9]+\] -A AGENTGATE-PRE .*--to-ports 3129$' <<<"$out"; echo $?)" \
     "status shows the rules with packet counters"
 sed 's/^dns-port 5353$/dns-port 5354/' "$conf" >"$conf.new"
-out=$(world_exec gw "$ctl" --config "$conf.new" gateway status)
+out=$(world_exec gw "$WORLD_CTL" --config "$conf.new" gateway status)
 st=$?
 tap_is "$st $(grep -c ': installed but differs from the settings (run up)$' <<<"$out")" "1 2" \
     "status with changed settings: differs, exit 1"
@@ -303,25 +297,25 @@ tap_is "$?" 0 "status after the repair: exit 0"
 
 # A settings change replaces the rules: nfq with one queue, then a range.
 printf 'nfq enable\nnfq-queues 3\n' >>"$conf.new"
-tap_check "up with new settings (nfq, queue 3)" world_exec gw "$ctl" --config "$conf.new" gateway up
+tap_check "up with new settings (nfq, queue 3)" world_exec gw "$WORLD_CTL" --config "$conf.new" gateway up
 tap_ok "$(world_exec gw iptables-save | grep -q -- '-j NFQUEUE --queue-num 3$' &&
     world_exec gw iptables-save -t nat | grep -q -- '--to-ports 5354$' &&
     ! world_exec gw iptables-save -t nat | grep -q -- '--to-ports 5353$'; echo $?)" \
     "the rules are replaced, not added to"
-world_exec gw "$ctl" --config "$conf.new" gateway status >/dev/null
+world_exec gw "$WORLD_CTL" --config "$conf.new" gateway status >/dev/null
 tap_is "$?" 0 "status with the new settings: installed"
 tap_check_not "no daemon on the queue: UDP to upstream stops (fail closed)" \
     client udp "$WORLD_UP4" "$WORLD_ECHO_PORT"
 sed -i 's/^nfq-queues 3$/nfq-queues 2-5/' "$conf.new"
-world_exec gw "$ctl" --config "$conf.new" gateway up &&
-    world_exec gw "$ctl" --config "$conf.new" gateway status >/dev/null
+world_exec gw "$WORLD_CTL" --config "$conf.new" gateway up &&
+    world_exec gw "$WORLD_CTL" --config "$conf.new" gateway status >/dev/null
 tap_ok $? "a queue range: up, and status says installed"
 tap_ok "$(world_exec gw ip6tables-save | grep -q -- '-j NFQUEUE --queue-balance 2:5$' &&
     ! world_exec gw ip6tables-save | grep -q -- 'queue-bypass'; echo $?)" \
     "IPv6 queues balanced, never bypassed"
 tap_is "$(world_exec gw iptables-save | grep -c -- '-j AGENTGATE-')" 5 \
     "still one jump per built-in chain"
-out=$(world_exec gw "$ctl" --config "$conf.new" gateway status)
+out=$(world_exec gw "$WORLD_CTL" --config "$conf.new" gateway status)
 tap_ok "$(grep -qx '  queue 2: not bound (agentgate-nfq not running?)' <<<"$out" &&
     grep -qx '  queue 5: not bound (agentgate-nfq not running?)' <<<"$out"; echo $?)" \
     "status names each queue of the range, none bound"
