@@ -8,48 +8,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-build=$(cd "${top_builddir:-$here/../..}" && pwd)
-run=$build/sandbox-launcher/agentgate-run
-ctl=$build/ctl/agentgatectl
-proxy=$build/proxy/agentgate-proxy
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for b in "$run" "$ctl" "$proxy"; do
-	[ -x "$b" ] || tap_skip_all "$b not built"
-done
-for t in iptables-restore ip6tables-restore curl ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require run ctl proxy -- iptables-restore ip6tables-restore curl ss
 
 world_up || tap_bail "world_up failed"
-
-mkdir -p "$WORLD_DIR/policies" "$WORLD_DIR/run" "$WORLD_DIR/log"
+# Pools of their own: the world makes no client here.
+world_gateway "sandbox-pool4 198.18.200.0/22" "sandbox-pool6 fd00:a9:c8::/48" ||
+	tap_bail "the gateway did not start"
 # allowed.test and its server's addresses (the world's upstream is in
 # ranges the rebinding check refuses without an address rule).
-cat >"$WORLD_DIR/policies/p.rules" <<RULES
+cat >"$WORLD_POLICIES/p.rules" <<RULES
 allow allowed.test
 allow $WORLD_UP4 $WORLD_UP6
 RULES
-conf=$WORLD_DIR/agentgate.conf
-cat >"$conf" <<CONF
-run-dir $WORLD_DIR/run
-policy-dir $WORLD_DIR/policies
-log-dir $WORLD_DIR/log
-sandbox-pool4 198.18.200.0/22
-sandbox-pool6 fd00:a9:c8::/48
-proxy-port 3129
-proxy-explicit-port 3128
-dns-port 5353
-dns-upstream $WORLD_DNS4
-CONF
-world_exec gw "$ctl" --config "$conf" gateway up >/dev/null || tap_bail "gateway up failed"
-world_spawn gw proxy "$proxy" -f --config "$conf"
-world_wait "agentgate-proxy" world_exec gw sh -c 'ss -ltn | grep -q ":3129 "' ||
-	tap_bail "agentgate-proxy did not start"
 
-tel_run=$WORLD_DIR/log/egress-run.jsonl
-tel_proxy=$WORLD_DIR/log/egress-proxy.jsonl
-sandbox() { world_exec gw "$run" --config "$conf" "$@"; }
+tel_run=$WORLD_TELDIR/egress-run.jsonl
+tel_proxy=$WORLD_TELDIR/egress-proxy.jsonl
+sandbox() { world_exec gw "$WORLD_RUN" --config "$WORLD_CONF" "$@"; }
 # ended ID: the task's task-ended line.
 ended() { grep '"action":"task-ended"' "$tel_run" | grep -F "\"task\":{\"id\":\"$1\""; }
 # attempts ID: "allowed denied pending" from its task-ended line.
@@ -100,5 +74,5 @@ tap_ok "$(read -r a d p <<<"$(attempts t-other)"; [ "$a" -eq 0 ] && [ "$d" -ge 2
 sandbox --task t-idle --policy p -- true 2>/dev/null
 tap_is "$(attempts t-idle)" "0 0 0" "a task that makes no attempt ends with zeros"
 
-world_exec gw "$ctl" --config "$conf" gateway down >/dev/null
+world_exec gw "$WORLD_CTL" --config "$WORLD_CONF" gateway down >/dev/null
 tap_done

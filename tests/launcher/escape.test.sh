@@ -8,16 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-build=$(cd "${top_builddir:-$here/../..}" && pwd)
-run=$build/sandbox-launcher/agentgate-run
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for p in "$run" "$build/proxy/agentgate-proxy" "$build/ctl/agentgatectl"; do
-	[ -x "$p" ] || tap_skip_all "$p not built"
-done
-for t in iptables-restore ip6tables-restore ss dig ping nsenter unshare; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require run proxy ctl -- iptables-restore ip6tables-restore ss dig ping nsenter unshare
 
 world_up || tap_bail "world_up failed"
 world_gateway "sandbox-pool4 198.18.200.0/22" "sandbox-pool6 fd00:a9:c8::/48" ||
@@ -43,7 +34,7 @@ sandbox()
 {
 	local id=$1
 	shift
-	world_exec gw "$run" --config "$WORLD_CONF" --task "esc-$id" \
+	world_exec gw "$WORLD_RUN" --config "$WORLD_CONF" --task "esc-$id" \
 	    --policy esc --timeout 60s -- "$@"
 }
 # sh_in ID SCRIPT: a shell script in a sandbox, stdout and stderr together.
@@ -273,7 +264,7 @@ tap_is "$(sh_in resolvw 'echo "nameserver '"$WORLD_DNS4"'" >/etc/resolv.conf; ec
 # accepts; sandbox B tries to reach it.
 peer=$WORLD_DIR/peer
 mkdir -p "$peer"
-ip netns exec "$WORLD_NS_GW" "$run" --config "$WORLD_CONF" --task esc-peer \
+ip netns exec "$WORLD_NS_GW" "$WORLD_RUN" --config "$WORLD_CONF" --task esc-peer \
     --policy esc --timeout 60s -- "$WORLD_PYTHON" -c '
 import os, socket, subprocess, sys, threading
 d = sys.argv[1]

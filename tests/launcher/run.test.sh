@@ -7,16 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-build=$(cd "${top_builddir:-$here/../..}" && pwd)
-run=$build/sandbox-launcher/agentgate-run
-ctl=$build/ctl/agentgatectl
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-[ -x "$run" ] || tap_skip_all "$run not built"
-[ -x "$ctl" ] || tap_skip_all "$ctl not built"
-for t in iptables-restore ip6tables-restore; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require run ctl -- iptables-restore ip6tables-restore
 
 world_up || tap_bail "world_up failed"
 
@@ -36,13 +27,13 @@ dns-port 5353
 EOF
 mkdir -p "$WORLD_DIR/policies"
 printf 'allow allowed.test\n' >"$WORLD_DIR/policies/ci.rules"
-out=$(world_exec gw "$run" --config "$conf" --task t-nogw --allow allowed.test -- true 2>&1)
+out=$(world_exec gw "$WORLD_RUN" --config "$conf" --task t-nogw --allow allowed.test -- true 2>&1)
 tap_is "$?: $out" \
     "125: agentgate-run: the gateway is not up (IPv4 nat AGENTGATE-PRE is missing; run agentgatectl gateway up)" \
     "no gateway rules: 125, nothing run (fail closed)"
 tap_ok "$([ -z "$(ls -A "$rundir/tasks" "$rundir/policies" 2>/dev/null | grep -v -e '^\.lock$' -e ':$' -e '^$')" ]; echo $?)" \
     "the refused task left no task file and no policy"
-world_exec gw "$ctl" --config "$conf" gateway up >/dev/null ||
+world_exec gw "$WORLD_CTL" --config "$conf" gateway up >/dev/null ||
 	tap_bail "gateway up failed"
 
 # A stand-in for the proxy's transparent listener: answers the first line.
@@ -75,7 +66,7 @@ sys.stdout.write(s.makefile().readline())
 EOF
 
 # sandbox ARGS...: agentgate-run in the gateway namespace.
-sandbox() { world_exec gw "$run" --config "$conf" "$@"; }
+sandbox() { world_exec gw "$WORLD_RUN" --config "$conf" "$@"; }
 
 # What a run may leave behind: the gateway's links, task files, inline
 # policies, sandbox files, launcher processes.
@@ -141,11 +132,11 @@ tap_ok "$([ $? -eq 125 ] && grep -q 'the inline policy is invalid' <<<"$out"; ec
 
 # A pool with room for one task: the second is refused while the first runs.
 sed 's|^sandbox-pool4 .*|sandbox-pool4 198.18.204.0/30|' "$conf" >"$conf.one"
-ip netns exec "$WORLD_NS_GW" "$run" --config "$conf.one" --task t-one \
+ip netns exec "$WORLD_NS_GW" "$WORLD_RUN" --config "$conf.one" --task t-one \
     --allow allowed.test -- sleep 3 2>/dev/null &
 one=$!
 world_wait "task t-one registered" test -e "$rundir/tasks/t-one.json"
-out=$(world_exec gw "$run" --config "$conf.one" --task t-two --allow allowed.test -- true 2>&1)
+out=$(world_exec gw "$WORLD_RUN" --config "$conf.one" --task t-two --allow allowed.test -- true 2>&1)
 tap_is "$?: $out" \
     "125: agentgate-run: the sandbox pools are exhausted (sandbox-pool4, sandbox-pool6)" \
     "pool exhausted: 125 and a one-line reason"
@@ -238,7 +229,7 @@ tap_is "$out" "proxy-got hello from the sandbox" \
     "TCP to upstream (IPv6) reaches the gateway's proxy port (REDIRECT)"
 
 # Another sandbox's service: TCP to it lands on the proxy, UDP is dropped.
-ip netns exec "$WORLD_NS_GW" "$run" --config "$conf" --task t-server \
+ip netns exec "$WORLD_NS_GW" "$WORLD_RUN" --config "$conf" --task t-server \
     --allow allowed.test -- "$WORLD_PYTHON" -c '
 import socket, subprocess, threading
 t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -274,7 +265,7 @@ wait "$server"
 
 # --- while it runs, signals, timeout ----------------------------------------
 # Not through a shell function: $! must be the launcher itself.
-ip netns exec "$WORLD_NS_GW" "$run" --config "$conf" --task t-live \
+ip netns exec "$WORLD_NS_GW" "$WORLD_RUN" --config "$conf" --task t-live \
     --allow allowed.test -- sh -c 'trap "exit 7" TERM; sleep 10 & wait' &
 live=$!
 world_wait "task t-live registered" test -e "$rundir/tasks/t-live.json"
@@ -311,7 +302,7 @@ while time.time() < end:
 os.waitpid(pid, 0)
 print(" ".join(re.findall(r"SIGINT x[0-9]+", out.decode(errors="replace"))))
 EOF
-out=$("$WORLD_PYTHON" "$WORLD_DIR/terminal.py" ip netns exec "$WORLD_NS_GW" "$run" \
+out=$("$WORLD_PYTHON" "$WORLD_DIR/terminal.py" ip netns exec "$WORLD_NS_GW" "$WORLD_RUN" \
     --config "$conf" --task t-tty --allow allowed.test -- "$WORLD_PYTHON" -c '
 import signal, time
 n = 0
@@ -360,7 +351,7 @@ line=$(grep '"action":"task-ended"' "$tel" | grep '"task":{"id":"t-live"[,}]')
 tap_ok "$(grep -q '"exit_code":7' <<<"$line" && grep -q '"duration":[0-9]' <<<"$line"; echo $?)" \
     "task-ended carries the exit code and the duration"
 tap_check "the run stream's hash chain verifies (20 writers shared it)" \
-    "$ctl" --log-dir "$WORLD_DIR/log/telemetry" log verify
+    "$WORLD_CTL" --log-dir "$WORLD_DIR/log/telemetry" log verify
 
 # --- nothing left -------------------------------------------------------------
 sleep 0.2
@@ -369,5 +360,5 @@ tap_is "$(leftovers)" "$before" \
 # The number is this test's pid: parallel runs of this test do not count.
 tap_is "$(pgrep -c -f "sleep 31.$$" || true)" 0 "the orphan the command left was killed"
 
-world_exec gw "$ctl" --config "$conf" gateway down >/dev/null
+world_exec gw "$WORLD_CTL" --config "$conf" gateway down >/dev/null
 tap_done

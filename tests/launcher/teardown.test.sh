@@ -7,16 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-build=$(cd "${top_builddir:-$here/../..}" && pwd)
-run=$build/sandbox-launcher/agentgate-run
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for p in "$run" "$build/proxy/agentgate-proxy" "$build/ctl/agentgatectl"; do
-	[ -x "$p" ] || tap_skip_all "$p not built"
-done
-for t in iptables-save ip6tables-save iptables-restore ip6tables-restore curl ss xargs; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require run proxy ctl -- iptables-save ip6tables-save iptables-restore ip6tables-restore curl ss xargs
 TASKS=${TEARDOWN_TASKS:-200}
 PARALLEL=${TEARDOWN_PARALLEL:-50}
 
@@ -44,7 +35,7 @@ if [ \$((i % 2)) -eq 1 ]; then
 else
 	pol=(--allow allowed.test --allow $WORLD_UP4 --allow $WORLD_UP6)
 fi
-ip netns exec $WORLD_NS_GW $run --config $WORLD_CONF --task td-\$i \\
+ip netns exec $WORLD_NS_GW $WORLD_RUN --config $WORLD_CONF --task td-\$i \\
     "\${pol[@]}" --timeout 60s -- sh -c 'sleep $marker & exec curl -4 -sS \\
     --max-time 20 --retry 0 --cacert $WORLD_CA https://allowed.test/' \\
     >$out/\$i.out 2>$out/\$i.err
@@ -97,7 +88,7 @@ tap_is "$(cat "$out/0.status"): $(cat "$out/0.out")" "0: $body" \
     "a first task fetches https://allowed.test/ through the gateway"
 snapshot "$WORLD_DIR/before"
 # The probe sees a running task: its launcher, its init, its sleep.
-ip netns exec "$WORLD_NS_GW" "$run" --config "$WORLD_CONF" --task td-probe \
+ip netns exec "$WORLD_NS_GW" "$WORLD_RUN" --config "$WORLD_CONF" --task td-probe \
     --policy td -- sh -c "sleep $marker & sleep 5" 2>/dev/null &
 probe=$!
 world_wait "task td-probe registered" test -e "$WORLD_RUNDIR/tasks/td-probe.json"

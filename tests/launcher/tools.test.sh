@@ -8,17 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../world/tap.sh"
 . "$here/../world/world.sh"
 
-build=$(cd "${top_builddir:-$here/../..}" && pwd)
-run=$build/sandbox-launcher/agentgate-run
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for p in "$run" "$build/proxy/agentgate-proxy" "$build/ctl/agentgatectl"; do
-	[ -x "$p" ] || tap_skip_all "$p not built"
-done
-for t in iptables-restore ip6tables-restore curl git ss /usr/sbin/fcgiwrap \
-    /usr/lib/git-core/git-http-backend; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require run proxy ctl -- iptables-restore ip6tables-restore curl git ss /usr/sbin/fcgiwrap \
+    /usr/lib/git-core/git-http-backend
 "$WORLD_PYTHON" -m pip --version >/dev/null 2>&1 ||
 	tap_skip_all "pip for $WORLD_PYTHON is not installed (python3-pip)"
 
@@ -58,7 +49,7 @@ sandbox()
 {
 	local id=$1
 	shift
-	world_exec gw "$run" --config "$WORLD_CONF" --task "tools-$id" \
+	world_exec gw "$WORLD_RUN" --config "$WORLD_CONF" --task "tools-$id" \
 	    --policy tools --timeout 30s --clear-env \
 	    --env PATH=/usr/local/bin:/usr/bin:/bin --env HOME="$out" -- "$@"
 }
