@@ -4,15 +4,7 @@
 # requests. Scenarios stay in the *.test.sh files.
 # shellcheck disable=SC2034
 
-ap_builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for p in "$ap_builddir/proxy/agentgate-proxy" "$ap_builddir/ctl/agentgatectl"; do
-	[ -x "$p" ] || tap_skip_all "$p not built"
-done
-for t in iptables-restore ip6tables-restore curl dig python3 ss; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require proxy ctl -- iptables-restore ip6tables-restore curl dig python3 ss
 
 # The synthetic pools (the defaults, written out so the tests can check).
 AP_POOL4=198.19.254.0/24
