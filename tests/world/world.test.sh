@@ -6,11 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
 . "$here/world.sh"
 
-[ "$(id -u)" -eq 0 ] || tap_skip_all "not root"
-for t in ip nginx dnsmasq curl dig openssl iptables ip6tables "$WORLD_PYTHON"; do
-	command -v "$t" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all "$t is not installed (tools/install-deps)"
-done
+world_require -- ip nginx dnsmasq curl dig openssl iptables ip6tables "$WORLD_PYTHON"
 if ! ip netns add "ag$$-probe" 2>/dev/null; then
 	tap_skip_all "cannot create network namespaces here"
 fi
