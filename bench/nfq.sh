@@ -244,6 +244,7 @@ phase()
 		{ cat "$work/send.out" >&2; die "sender failed"; }
 	wait "$sink_pid"
 	sink_pid=""
+	grep -hE 'Sanitizer|runtime error' "$work/send.out" "$work/sink.out" >&2
 	d1=$(qdrops)
 	c1=$(prog_cpu)
 	read -r _ sent _ _ _ offered _ _ <"$work/send.out"
@@ -292,8 +293,10 @@ for run in $(seq "$RUNS"); do
 			fi
 			stop_prog
 			# What the daemon had to say (flow table full, lost
-			# events, receive overruns) would change the figures.
-			grep -E 'table full|event lost|overrun' "$work/prog.log" |
+			# events, receive overruns) would change the figures;
+			# a sanitizer build's reports would too.
+			grep -E 'table full|event lost|overrun|Sanitizer|runtime error' \
+			    "$work/prog.log" |
 			    sort | uniq -c | head -5 >&2
 			# shellcheck disable=SC2059
 			printf "$hdr" "$run" "$nq" "$prog" "$pps" "$poff" \
