@@ -1,7 +1,8 @@
 /*
  * Flow table: a fixed array of entries allocated once (the memory cap),
- * hash chains by index, and one list in order of last use so that idle
- * flows are found from the oldest end without a scan.
+ * hash chains by index, and two lists in order of last use (accepted
+ * flows, refused flows) so that idle flows, and the oldest refused flow
+ * when the table is full, are found from an oldest end without a scan.
  */
 #include "config.h"
 
@@ -13,11 +14,15 @@
 
 #define FLOW_NONE	UINT32_MAX
 
+/* The use list an entry is on. */
+enum { USE_ACCEPTED = 0, USE_REFUSED = 1 };
+#define USE_LIST(e)	((e)->verdict == FLOW_ACCEPT ? USE_ACCEPTED : USE_REFUSED)
+
 struct flow_entry {
 	struct flow_key	key;
 	uint64_t	last_ms;
 	uint32_t	hnext;		/* next in the hash chain, or the free list */
-	uint32_t	prev, next;	/* use order: head is the oldest */
+	uint32_t	prev, next;	/* its use list: head is the oldest */
 	uint8_t		verdict;	/* enum flow_verdict; 0 = free */
 };
 
@@ -26,7 +31,8 @@ struct flow_table {
 	uint32_t		*bucket;
 	size_t			 max, nbuckets;	/* nbuckets: a power of two */
 	uint64_t		 idle_ms, seed;
-	uint32_t		 free, head, tail;
+	uint32_t		 free;
+	uint32_t		 head[2], tail[2];	/* [USE_ACCEPTED], [USE_REFUSED] */
 	struct flow_stats	 st;
 };
 
@@ -115,7 +121,8 @@ flow_clear(struct flow_table *ft)
 		ft->e[i].hnext = i + 1 < ft->max ? (uint32_t)(i + 1) : FLOW_NONE;
 	}
 	ft->free = 0;
-	ft->head = ft->tail = FLOW_NONE;
+	ft->head[USE_ACCEPTED] = ft->tail[USE_ACCEPTED] = FLOW_NONE;
+	ft->head[USE_REFUSED] = ft->tail[USE_REFUSED] = FLOW_NONE;
 	ft->st.count = 0;
 }
 
@@ -123,29 +130,31 @@ static void
 use_unlink(struct flow_table *ft, uint32_t i)
 {
 	struct flow_entry *e = &ft->e[i];
+	int l = USE_LIST(e);
 
 	if (e->prev != FLOW_NONE)
 		ft->e[e->prev].next = e->next;
 	else
-		ft->head = e->next;
+		ft->head[l] = e->next;
 	if (e->next != FLOW_NONE)
 		ft->e[e->next].prev = e->prev;
 	else
-		ft->tail = e->prev;
+		ft->tail[l] = e->prev;
 }
 
 static void
 use_append(struct flow_table *ft, uint32_t i)
 {
 	struct flow_entry *e = &ft->e[i];
+	int l = USE_LIST(e);
 
 	e->next = FLOW_NONE;
-	e->prev = ft->tail;
-	if (ft->tail != FLOW_NONE)
-		ft->e[ft->tail].next = i;
+	e->prev = ft->tail[l];
+	if (ft->tail[l] != FLOW_NONE)
+		ft->e[ft->tail[l]].next = i;
 	else
-		ft->head = i;
-	ft->tail = i;
+		ft->head[l] = i;
+	ft->tail[l] = i;
 }
 
 /* Take entry i out of its chain and the use list, onto the free list. */
@@ -207,11 +216,14 @@ size_t
 flow_expire(struct flow_table *ft, uint64_t now_ms)
 {
 	size_t n = 0;
+	int l;
 
-	while (ft->head != FLOW_NONE && flow_idle(ft, ft->head, now_ms)) {
-		flow_remove(ft, ft->head);
-		n++;
-	}
+	for (l = USE_ACCEPTED; l <= USE_REFUSED; l++)
+		while (ft->head[l] != FLOW_NONE &&
+		    flow_idle(ft, ft->head[l], now_ms)) {
+			flow_remove(ft, ft->head[l]);
+			n++;
+		}
 	ft->st.evicted += n;
 	return n;
 }
@@ -225,14 +237,22 @@ flow_insert(struct flow_table *ft, const struct flow_key *key,
 	size_t b;
 
 	if ((i = flow_find(ft, key)) != FLOW_NONE) {
+		use_unlink(ft, i);
 		ft->e[i].verdict = (uint8_t)v;
 		ft->e[i].last_ms = now_ms;
-		use_unlink(ft, i);
 		use_append(ft, i);
 		return 0;
 	}
 	if (ft->free == FLOW_NONE)
 		(void)flow_expire(ft, now_ms);
+	/* Still full: a refused flow's entry only saves an event when its
+	 * next packet comes (that packet is judged again and refused again),
+	 * so the oldest one makes room. Only accepted flows are kept: a
+	 * sandbox spraying refused packets cannot lock other tasks out. */
+	if (ft->free == FLOW_NONE && ft->head[USE_REFUSED] != FLOW_NONE) {
+		flow_remove(ft, ft->head[USE_REFUSED]);
+		ft->st.recycled++;
+	}
 	if (ft->free == FLOW_NONE) {
 		ft->st.full++;
 		errno = ENOSPC;

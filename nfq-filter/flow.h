@@ -1,7 +1,8 @@
 /*
  * The flow table of one queue: the decision taken for each 5-tuple, so that
  * later packets of a judged flow get the same verdict without a second
- * telemetry event. Bounded in entries; idle flows are evicted oldest first.
+ * telemetry event. Bounded in entries; idle flows are evicted oldest first,
+ * then refused flows when the table is full.
  * Not thread-safe: each queue thread owns its table.
  */
 #ifndef AG_NFQ_FLOW_H
@@ -29,7 +30,8 @@ struct flow_stats {
 	size_t		count;		/* flows held now */
 	uint64_t	inserted;
 	uint64_t	evicted;	/* idle flows removed */
-	uint64_t	full;		/* inserts refused: table full of live flows */
+	uint64_t	recycled;	/* refused flows removed to make room */
+	uint64_t	full;		/* inserts refused: table full of accepted flows */
 };
 
 struct flow_table;
@@ -53,9 +55,10 @@ int flow_lookup(struct flow_table *ft, const struct flow_key *key,
 
 /*
  * Record a verdict (replacing one held for the same key). When the table
- * is full, idle flows are evicted first; if none is idle the insert is
- * refused. Returns 0, or -1 with errno ENOSPC (full: the caller fails
- * closed) or ENOMEM.
+ * is full, idle flows are evicted first, then the least recently used
+ * refused (drop or reject) flow; if every entry is a live accepted flow the
+ * insert is refused. Returns 0, or -1 with errno ENOSPC (full: the caller
+ * fails closed) or ENOMEM.
  */
 int flow_insert(struct flow_table *ft, const struct flow_key *key,
     enum flow_verdict v, uint64_t now_ms);

@@ -378,6 +378,29 @@ queue_emit(struct nfq_queue *q, const struct packet *p,
 }
 
 /*
+ * A full table drops every new flow and cannot cache those drops, so each
+ * packet would repeat the line and the event: say it (line and event) at
+ * most once a second, with the count of the drops in between. The counter
+ * in the statistics counts them all.
+ */
+static bool
+queue_full_say(struct nfq_queue *q, uint64_t now, const char *what,
+    size_t max)
+{
+	q->st.flows_full++;
+	if (q->full_said_ms != 0 && now - q->full_said_ms < 1000) {
+		q->full_unsaid++;
+		return false;
+	}
+	log_warnx("queue %u: %s table full (%zu): new flows dropped "
+	    "(%ju more since the last line)", q->num, what, max,
+	    (uintmax_t)q->full_unsaid);
+	q->full_said_ms = now;
+	q->full_unsaid = 0;
+	return true;
+}
+
+/*
  * Judge a packet with no flow entry; record and report the decision. In
  * packet-only mode an allowed TCP SYN is not the decision yet: the flow
  * is held (*pending) until its first payload names the server.
@@ -393,6 +416,7 @@ queue_judge_new(struct nfq_queue *q, const struct packet *p,
 	const struct reg_task *task = NULL;
 	struct policy *pol = NULL;
 	char s[AG_ADDR_STRLEN], t[AG_ADDR_STRLEN];
+	bool quiet = false;
 
 	(void)nfq_state_lookup(q->sh->state, &p->src, &reg, &task, &pol);
 	judge_packet(&env, p, task, pol, now, &d);
@@ -413,22 +437,19 @@ queue_judge_new(struct nfq_queue *q, const struct packet *p,
 			*pending = true;
 			goto out;
 		}
-		q->st.flows_full++;
-		log_warnx("queue %u: hold table full (%zu): new TCP flows "
-		    "dropped", q->num, q->sh->hold_max);
 		d.verdict = FLOW_DROP;
 		d.reason = JUDGE_FLOWS_FULL;
+		quiet = !queue_full_say(q, now, "hold", q->sh->hold_max);
 	}
 	/* A later fragment is cached under ports 0: its siblings are
 	 * dropped without an event each. */
 	if (flow_insert(q->flows, key, d.verdict, now) == -1) {
-		q->st.flows_full++;
-		log_warnx("queue %u: flow table full (%zu): new flows dropped",
-		    q->num, q->sh->flow_max);
 		d.verdict = FLOW_DROP;
 		d.reason = JUDGE_FLOWS_FULL;
+		quiet = !queue_full_say(q, now, "flow", q->sh->flow_max);
 	}
-	queue_emit(q, p, task, pol, &d, NULL);
+	if (!quiet)
+		queue_emit(q, p, task, pol, &d, NULL);
 out:
 	if (pol != NULL)
 		policy_unref(pol);

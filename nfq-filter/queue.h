@@ -73,6 +73,8 @@ struct nfq_queue {
 	pthread_t		 thread;
 	bool			 running;
 	struct nfq_queue_stats	 st;
+	uint64_t		 full_said_ms;	/* last "table full" line */
+	uint64_t		 full_unsaid;	/* full drops since, not reported */
 };
 
 /* Open the socket and bind queue `num` (copy range, GSO, conntrack info,

@@ -136,6 +136,68 @@ test_cap(void **state)
 }
 
 /* Many flows, many removals: every live flow stays findable. */
+/* A full table recycles its least recently used refused flow, never an
+ * accepted one, and a verdict changed in place moves the entry between the
+ * two use lists. */
+static void
+test_recycle_refused(void **state)
+{
+	struct flow_table *ft;
+	struct flow_key k;
+	struct flow_stats st;
+	uint16_t i;
+
+	(void)state;
+	assert_non_null(ft = flow_table_new(4, 1000, 5));
+	/* Ports 0 and 2 accepted, 1 and 3 refused, in that order of use. */
+	for (i = 0; i < 4; i++) {
+		key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, i, 7);
+		assert_int_equal(flow_insert(ft, &k, i % 2 ? (i == 1 ?
+		    FLOW_DROP : FLOW_REJECT) : FLOW_ACCEPT, 10 * i), 0);
+	}
+	/* Port 1 used again: port 3 is now the oldest refused flow. */
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 1, 7);
+	assert_int_equal(flow_lookup(ft, &k, 40), FLOW_DROP);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 50, 7);
+	assert_int_equal(flow_insert(ft, &k, FLOW_DROP, 50), 0);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 3, 7);
+	assert_int_equal(flow_lookup(ft, &k, 50), 0);
+	/* Then port 1, then port 50: refused flows go, oldest first. */
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 51, 7);
+	assert_int_equal(flow_insert(ft, &k, FLOW_ACCEPT, 60), 0);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 1, 7);
+	assert_int_equal(flow_lookup(ft, &k, 60), 0);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 52, 7);
+	assert_int_equal(flow_insert(ft, &k, FLOW_ACCEPT, 70), 0);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 50, 7);
+	assert_int_equal(flow_lookup(ft, &k, 70), 0);
+	/* Only accepted flows now (0, 2, 51, 52): a new one is refused and
+	 * every accepted flow is still there. */
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 53, 7);
+	errno = 0;
+	assert_int_equal(flow_insert(ft, &k, FLOW_DROP, 80), -1);
+	assert_int_equal(errno, ENOSPC);
+	for (i = 0; i < 4; i++) {
+		static const uint16_t ports[] = { 0, 2, 51, 52 };
+
+		key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP,
+		    ports[i], 7);
+		assert_int_equal(flow_lookup(ft, &k, 90), FLOW_ACCEPT);
+	}
+	/* Port 0 turned into a refusal in place: it is the one recycled. */
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 0, 7);
+	assert_int_equal(flow_insert(ft, &k, FLOW_REJECT, 100), 0);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 53, 7);
+	assert_int_equal(flow_insert(ft, &k, FLOW_ACCEPT, 110), 0);
+	key_make(&k, "198.18.0.2", "198.19.0.2", IPPROTO_UDP, 0, 7);
+	assert_int_equal(flow_lookup(ft, &k, 110), 0);
+	flow_stats(ft, &st);
+	assert_int_equal(st.recycled, 4);
+	assert_int_equal(st.full, 1);
+	assert_int_equal(st.count, 4);
+	flow_table_free(ft);
+}
+
 static void
 test_churn(void **state)
 {
@@ -171,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_lookup_by_tuple),
 		cmocka_unit_test(test_idle_eviction),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_recycle_refused),
 		cmocka_unit_test(test_churn),
 	};
 
