@@ -13,13 +13,13 @@ proxy=$builddir/proxy/agentgate-proxy
 ctl=$builddir/ctl/agentgatectl
 load=$builddir/bench/proxyload
 RUNS=${RUNS:-5}
-# Idle connections: 10,000, unless RLIMIT_NOFILE's hard limit (which
-# needs CAP_SYS_RESOURCE to raise) cannot hold them: agentgate-proxy
-# holds up to six descriptors per relayed connection, and every proxy
-# gets the same count.
+# Idle connections: 10,000, unless RLIMIT_NOFILE's hard limit (raising it
+# needs CAP_SYS_RESOURCE) cannot hold them: an idle relayed connection is
+# two descriptors in each proxy (and one in the client and the origin).
+# Every proxy gets the same count.
 nofile=$(ulimit -Hn)
 [ "$nofile" = unlimited ] && nofile=1048576
-fit=$(( (nofile - 300) / 6 ))
+fit=$(( (nofile - 500) / 2 ))
 if [ -n "${QUICK:-}" ]; then
 	RUNS=1 SECS=2 IDLE=${IDLE:-1000} LATN=200
 else
@@ -88,8 +88,8 @@ run-dir $B/agrun
 policy-dir $B/policies
 proxy-handshake-timeout 5s
 proxy-idle-timeout 600s
-proxy-max-conns 30000
-proxy-max-conns-per-task 30000
+proxy-max-conns $((IDLE + 100))
+proxy-max-conns-per-task $((IDLE + 100))
 proxy-user nobody
 CONF
 world_exec gw "$ctl" --config "$conf" gateway up >/dev/null ||
@@ -101,7 +101,7 @@ world_exec gw "$ctl" --config "$conf" task add --id bench \
 # --- HAProxy: mode tcp, waits for the ClientHello, SNI chooses the backend ---
 cat >"$B/haproxy.cfg" <<EOF
 global
-	maxconn 9500
+	maxconn $((IDLE + 100))
 	nbthread 1
 defaults
 	mode tcp
