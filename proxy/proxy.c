@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "proxy.h"
+#include "resolve.h"
 #include "telemetry.h"
 
 /* The policy cache's events go out as the proxy's. */
@@ -306,6 +307,9 @@ proxy_reload(struct proxy *p)
 	(void)proxy_registry_load(p);
 	policy_cache_reload(p->policies);
 	proxy_prune(p);
+	/* A reload is also how an operator says "the names changed". */
+	if (p->resolver != NULL)
+		resolver_flush(p->resolver);
 }
 
 bool

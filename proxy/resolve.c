@@ -3,12 +3,14 @@
  * (sock_state_cb) and when it next needs a timeout; we turn those into loop
  * registrations and one loop timer. c-ares cannot cancel one query, so a
  * request carries a cancelled mark and is freed when c-ares lets it go.
+ * Lookups' answers are cached per name until their smallest TTL passes.
  */
 #include "config.h"
 
 #include <ares.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -19,6 +21,20 @@
 #include "loop.h"
 #include "resolve.h"
 
+#define CACHE_BUCKETS	1024		/* a power of two */
+
+/* One name's answers (or its NXDOMAIN/NODATA), good until `expires`. */
+struct cache_entry {
+	struct cache_entry	*hnext;		/* in its bucket */
+	struct cache_entry	*lprev, *lnext;	/* LRU: head is the newest */
+	uint64_t		 stored;	/* ms, the resolver's clock */
+	uint64_t		 expires;
+	int			 status;	/* 0, ARES_ENOTFOUND, ARES_ENODATA */
+	size_t			 n;
+	char			 name[256];
+	struct resolve_answer	 ans[];		/* n of them, TTLs as received */
+};
+
 struct resolver {
 	struct loop		*loop;
 	ares_channel		 ch;
@@ -26,6 +42,15 @@ struct resolver {
 	struct loop_timer	*timer;		/* c-ares's next timeout */
 	size_t			 pending;
 	struct resolver_req	*reqs;		/* every live request */
+	resolve_clock_fn	 now;
+	void			*now_arg;
+	struct cache_entry	*buckets[CACHE_BUCKETS];
+	struct cache_entry	*lru_head, *lru_tail;
+	size_t			 cached;
+	/* Bumped by resolver_flush: a lookup started before a flush does not
+	 * fill the cache after it. */
+	uint64_t		 gen;
+	struct resolver_stats	 stats;
 };
 
 struct resolver_req {
@@ -34,6 +59,8 @@ struct resolver_req {
 	resolve_raw_fn		 rawfn;		/* send */
 	void			*arg;
 	bool			 cancelled;
+	uint64_t		 gen;		/* r->gen when it started */
+	char			 name[256];	/* lookups: what to cache */
 	/*
 	 * c-ares may answer from inside ares_getaddrinfo()/ares_send() (an
 	 * error, no server). The caller has no request pointer yet then, so
@@ -50,6 +77,152 @@ struct resolver_req {
 };
 
 static void resolver_rearm(struct resolver *);
+
+static uint64_t
+resolver_clock_loop(void *arg)
+{
+	return loop_now_ms(arg);
+}
+
+/* FNV-1a: names are short and already canonical (lower case). */
+static size_t
+cache_bucket(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h & (CACHE_BUCKETS - 1);
+}
+
+static void
+cache_lru_unlink(struct resolver *r, struct cache_entry *e)
+{
+	if (e->lprev != NULL)
+		e->lprev->lnext = e->lnext;
+	else
+		r->lru_head = e->lnext;
+	if (e->lnext != NULL)
+		e->lnext->lprev = e->lprev;
+	else
+		r->lru_tail = e->lprev;
+	e->lprev = e->lnext = NULL;
+}
+
+static void
+cache_lru_push(struct resolver *r, struct cache_entry *e)
+{
+	e->lprev = NULL;
+	e->lnext = r->lru_head;
+	if (r->lru_head != NULL)
+		r->lru_head->lprev = e;
+	r->lru_head = e;
+	if (r->lru_tail == NULL)
+		r->lru_tail = e;
+}
+
+static void
+cache_remove(struct resolver *r, struct cache_entry *e)
+{
+	struct cache_entry **pp;
+
+	for (pp = &r->buckets[cache_bucket(e->name)]; *pp != e;
+	    pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	cache_lru_unlink(r, e);
+	r->cached--;
+	free(e);
+}
+
+/* The live entry for name, made the newest; an expired one is dropped. */
+static struct cache_entry *
+cache_find(struct resolver *r, const char *name, uint64_t now)
+{
+	struct cache_entry *e;
+
+	for (e = r->buckets[cache_bucket(name)]; e != NULL; e = e->hnext)
+		if (strcmp(e->name, name) == 0)
+			break;
+	if (e == NULL)
+		return NULL;
+	if (now >= e->expires) {
+		cache_remove(r, e);
+		return NULL;
+	}
+	cache_lru_unlink(r, e);
+	cache_lru_push(r, e);
+	return e;
+}
+
+/*
+ * Keep a finished lookup's result: answers until the smallest TTL passes
+ * (capped), NXDOMAIN and NODATA briefly. Failures (timeouts, SERVFAIL,
+ * refusals) are not kept: the next connection asks again.
+ */
+static void
+cache_store(struct resolver *r, const char *name, int status,
+    const struct resolve_answer *ans, size_t n)
+{
+	struct cache_entry *e;
+	uint64_t now, ttl;
+	size_t i, b;
+
+	if (status == ARES_SUCCESS && n > 0) {
+		ttl = RESOLVE_CACHE_TTL_MAX;
+		for (i = 0; i < n; i++)
+			if (ans[i].ttl < ttl)
+				ttl = ans[i].ttl;
+	} else if (status == ARES_ENOTFOUND || status == ARES_ENODATA) {
+		ttl = RESOLVE_CACHE_NEGATIVE_TTL;
+		n = 0;
+	} else
+		return;
+	if (ttl == 0)
+		return;
+	now = r->now(r->now_arg);
+	if ((e = cache_find(r, name, now)) != NULL)
+		cache_remove(r, e);
+	if (r->cached >= RESOLVE_CACHE_MAX)
+		cache_remove(r, r->lru_tail);
+	if ((e = calloc(1, sizeof(*e) + n * sizeof(e->ans[0]))) == NULL)
+		return;		/* not kept: the next lookup asks again */
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->stored = now;
+	e->expires = now + ttl * 1000;
+	e->status = status;
+	e->n = n;
+	if (n > 0)
+		memcpy(e->ans, ans, n * sizeof(e->ans[0]));
+	b = cache_bucket(e->name);
+	e->hnext = r->buckets[b];
+	r->buckets[b] = e;
+	cache_lru_push(r, e);
+	r->cached++;
+}
+
+void
+resolver_flush(struct resolver *r)
+{
+	while (r->lru_head != NULL)
+		cache_remove(r, r->lru_head);
+	r->gen++;
+}
+
+void
+resolver_set_clock(struct resolver *r, resolve_clock_fn now, void *arg)
+{
+	resolver_flush(r);
+	r->now = now;
+	r->now_arg = arg;
+}
+
+void
+resolver_stats(const struct resolver *r, struct resolver_stats *st)
+{
+	*st = r->stats;
+	st->entries = r->cached;
+}
 
 static void
 resolver_fd_cb(struct loop *l, int fd, uint32_t events, void *arg)
@@ -206,6 +379,10 @@ resolver_addrinfo_cb(void *arg, int status, int timeouts,
 	}
 	if (res != NULL)
 		ares_freeaddrinfo(res);
+	/* Not after resolver_free began (ARES_EDESTRUCTION is not kept
+	 * anyway) nor across a flush. */
+	if (req->gen == req->r->gen && req->r->ch_ok)
+		cache_store(req->r, req->name, req->status, req->ans, req->n);
 	resolver_complete(req);
 }
 
@@ -247,6 +424,8 @@ resolver_new(struct loop *l, const struct ag_conf *c)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->loop = l;
+	r->now = resolver_clock_loop;
+	r->now_arg = l;
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 		free(r);
 		errno = EIO;
@@ -326,6 +505,7 @@ resolver_free(struct resolver *r)
 	}
 	if (r->timer != NULL)
 		loop_timer_cancel(r->loop, r->timer);
+	resolver_flush(r);
 	ares_library_cleanup();
 	free(r);
 }
@@ -343,6 +523,7 @@ resolver_req_new(struct resolver *r, resolve_fn fn, resolve_raw_fn rawfn,
 	req->rawfn = rawfn;
 	req->arg = arg;
 	req->starting = true;
+	req->gen = r->gen;
 	req->next = r->reqs;
 	if (r->reqs != NULL)
 		r->reqs->prev = req;
@@ -374,9 +555,30 @@ resolver_lookup(struct resolver *r, const char *name, resolve_fn fn, void *arg)
 {
 	struct resolver_req *req;
 	struct ares_addrinfo_hints hints;
+	struct cache_entry *e;
+	uint64_t now, age;
+	size_t i;
 
 	if ((req = resolver_req_new(r, fn, NULL, arg)) == NULL)
 		return NULL;
+	now = r->now(r->now_arg);
+	if ((e = cache_find(r, name, now)) != NULL) {
+		/* Each answer with the TTL it has left; none has run out,
+		 * since the entry ends with the smallest. */
+		r->stats.hits++;
+		age = (now - e->stored) / 1000;
+		req->status = e->status;
+		req->n = e->n;
+		for (i = 0; i < e->n; i++) {
+			req->ans[i] = e->ans[i];
+			req->ans[i].ttl = e->ans[i].ttl > age ?
+			    e->ans[i].ttl - (uint32_t)age : 0;
+		}
+		resolver_complete(req);
+		return resolver_req_started(req);
+	}
+	r->stats.misses++;
+	snprintf(req->name, sizeof(req->name), "%s", name);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	/* No sorting: c-ares would connect() UDP sockets to rank answers. */

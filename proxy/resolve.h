@@ -21,6 +21,14 @@ struct resolver_req;	/* one pending request; cancel before the owner dies */
 /* Addresses handed to one lookup callback, at most. */
 #define RESOLVE_ANSWERS_MAX	32
 
+/*
+ * The lookup cache: names kept at most, the longest any answer is kept
+ * (seconds; a shorter TTL wins), and how long NXDOMAIN / no address is.
+ */
+#define RESOLVE_CACHE_MAX		4096
+#define RESOLVE_CACHE_TTL_MAX		300
+#define RESOLVE_CACHE_NEGATIVE_TTL	5
+
 struct resolve_answer {
 	struct ag_addr	addr;
 	uint32_t	ttl;		/* seconds */
@@ -51,6 +59,13 @@ void resolver_free(struct resolver *r);
  * in one callback (duplicates removed, at most RESOLVE_ANSWERS_MAX). The
  * callback never runs before this returns. Returns the request, or NULL
  * with errno ENOMEM (the callback will not run).
+ *
+ * Results are cached per name: answers until the smallest of their TTLs
+ * (at most RESOLVE_CACHE_TTL_MAX; a TTL of 0 is not cached), NXDOMAIN and
+ * no-address for RESOLVE_CACHE_NEGATIVE_TTL, failures not at all; the
+ * least recently used name goes past RESOLVE_CACHE_MAX. A cached answer
+ * comes with the TTL it has left. The caller still judges every answer
+ * (rebinding rule) each time: the cache only saves the query.
  */
 struct resolver_req *resolver_lookup(struct resolver *r, const char *name,
     resolve_fn fn, void *arg);
@@ -63,6 +78,22 @@ struct resolver_req *resolver_lookup(struct resolver *r, const char *name,
  */
 struct resolver_req *resolver_send(struct resolver *r, const uint8_t *q,
     size_t len, resolve_raw_fn fn, void *arg);
+
+/* Forget every cached answer, and what lookups in flight would add (a
+ * policy reload, a change of servers). */
+void resolver_flush(struct resolver *r);
+
+/* The cache's clock, in ms (default: the loop's monotonic clock); for
+ * tests. Flushes the cache. */
+typedef uint64_t (*resolve_clock_fn)(void *arg);
+void resolver_set_clock(struct resolver *r, resolve_clock_fn now, void *arg);
+
+struct resolver_stats {
+	uint64_t	hits;		/* lookups answered from the cache */
+	uint64_t	misses;		/* lookups sent upstream */
+	size_t		entries;	/* names cached now */
+};
+void resolver_stats(const struct resolver *r, struct resolver_stats *st);
 
 /* The callback will not run; safe to call from inside other callbacks.
  * NULL is ignored. */

@@ -1,7 +1,8 @@
 /*
  * proxy/resolve.c against a small DNS server on 127.0.0.1 run on the same
  * loop: both families in one callback, NXDOMAIN, timeouts, cancellation,
- * raw forwarding, and that nothing but the configured server is asked.
+ * raw forwarding, that nothing but the configured server is asked, and the
+ * lookup cache (hits, expiry on an injected clock, negatives, LRU, flush).
  */
 #include "config.h"
 
@@ -41,13 +42,28 @@ static const struct zone_entry zone[] = {
 	{ "empty.test",  NULL,          NULL,             0 },
 	{ "nx.test",     NULL,          NULL,             DNS_RCODE_NXDOMAIN },
 	{ "silent.test", NULL,          NULL,             -1 },
+	{ "short.test",  "198.19.0.13", "fd00:a9:ff::13", 0 },
+	{ "zero.test",   "198.19.0.14", NULL,             0 },
 };
+
+/* TTLs the fake server gives; every other name gets ZONE_TTL. */
+#define ZONE_TTL	120
+static uint32_t
+zone_ttl(const char *name, int qtype)
+{
+	if (strcmp(name, "short.test") == 0)
+		return qtype == DNS_TYPE_A ? 30 : 60;
+	if (strcmp(name, "zero.test") == 0)
+		return 0;
+	return ZONE_TTL;
+}
 
 struct fake {
 	struct loop	*loop;
 	int		 fd;
 	uint16_t	 port;
 	unsigned	 queries;
+	uint64_t	 now_ms;	/* the resolver cache's clock */
 	char		 last[256];
 	/* What the callbacks saw. */
 	int		 calls;
@@ -75,6 +91,7 @@ fake_read(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct fake *f = arg;
 	uint8_t q[512], out[512];
+	char gen[64];
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct dns_query dq;
@@ -93,7 +110,13 @@ fake_read(struct loop *l, int fd, uint32_t events, void *arg)
 		return;
 	snprintf(f->last, sizeof(f->last), "%s", dq.question.name.text);
 	z = zone_find(dq.question.name.text);
-	if (z == NULL)
+	/* gN.test: a name per number, for the LRU test. */
+	if (z == NULL && sscanf(dq.question.name.text, "g%63[0-9].test", gen) == 1) {
+		assert_int_equal(addr_parse("198.19.1.1", &a), 0);
+		m = dns_build_answer(q, (size_t)n, &a,
+		    dq.question.qtype == DNS_TYPE_A ? 1 : 0, ZONE_TTL, out,
+		    sizeof(out));
+	} else if (z == NULL)
 		m = dns_build_error(q, (size_t)n, DNS_RCODE_REFUSED, out,
 		    sizeof(out));
 	else if (z->rcode == -1)
@@ -106,7 +129,7 @@ fake_read(struct loop *l, int fd, uint32_t events, void *arg)
 		if (text != NULL)
 			assert_int_equal(addr_parse(text, &a), 0);
 		m = dns_build_answer(q, (size_t)n, &a, text != NULL ? 1 : 0,
-		    120, out, sizeof(out));
+		    zone_ttl(z->name, dq.question.qtype), out, sizeof(out));
 	}
 	assert_true(m > 0);
 	(void)sendto(fd, out, (size_t)m, 0, (struct sockaddr *)&ss, sl);
@@ -368,6 +391,167 @@ test_no_upstream(void **state)
 	conf_free(&c);
 }
 
+static uint64_t
+fake_clock(void *arg)
+{
+	return ((struct fake *)arg)->now_ms;
+}
+
+/* One lookup, run to its callback; returns the queries it sent upstream. */
+static unsigned
+lookup_once(struct fake *f, struct resolver *r, const char *name)
+{
+	unsigned before = f->queries;
+
+	f->calls = 0;
+	assert_non_null(resolver_lookup(r, name, lookup_cb, f));
+	assert_int_equal(f->calls, 0);
+	run(f, 1);
+	assert_int_equal(f->calls, 1);
+	return f->queries - before;
+}
+
+static struct resolver *
+make_cached(struct fake *f)
+{
+	struct resolver *r = make_resolver(f, 1000);
+
+	f->now_ms = 1000000;
+	resolver_set_clock(r, fake_clock, f);
+	return r;
+}
+
+/* A hit asks nothing, gives the same addresses with the TTL left. */
+static void
+test_cache_hit(void **state)
+{
+	struct fake *f = *state;
+	struct resolver *r = make_cached(f);
+	struct resolver_stats st;
+
+	assert_int_equal(lookup_once(f, r, "both.test"), 2);
+	assert_int_equal(f->n, 2);
+	f->now_ms += 20500;		/* 20 whole seconds later */
+	assert_int_equal(lookup_once(f, r, "both.test"), 0);
+	assert_int_equal(f->status, ARES_SUCCESS);
+	assert_int_equal(f->n, 2);
+	assert_true(has_answer(f, "198.19.0.10", ZONE_TTL - 20));
+	assert_true(has_answer(f, "fd00:a9:ff::10", ZONE_TTL - 20));
+	resolver_stats(r, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(resolver_pending(r), 0);
+	resolver_free(r);
+}
+
+/* Kept until the smallest TTL (A 30 s, AAAA 60 s): asked again at 30 s. */
+static void
+test_cache_expiry(void **state)
+{
+	struct fake *f = *state;
+	struct resolver *r = make_cached(f);
+
+	assert_int_equal(lookup_once(f, r, "short.test"), 2);
+	f->now_ms += 29999;
+	assert_int_equal(lookup_once(f, r, "short.test"), 0);
+	assert_true(has_answer(f, "198.19.0.13", 1));
+	assert_true(has_answer(f, "fd00:a9:ff::13", 31));
+	f->now_ms += 1;
+	assert_int_equal(lookup_once(f, r, "short.test"), 2);
+	assert_true(has_answer(f, "198.19.0.13", 30));
+	/* TTL 0 is never kept. */
+	assert_int_equal(lookup_once(f, r, "zero.test"), 2);
+	assert_int_equal(lookup_once(f, r, "zero.test"), 2);
+	assert_int_equal(f->status, ARES_SUCCESS);
+	resolver_free(r);
+}
+
+/* NXDOMAIN and no-address kept RESOLVE_CACHE_NEGATIVE_TTL; failures not. */
+static void
+test_cache_negative(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 status;
+		bool		 kept;
+	} cases[] = {
+		{ "nx.test",    ARES_ENOTFOUND,    true },
+		{ "empty.test", ARES_ENODATA,      true },
+		/* REFUSED: c-ares tries twice, then the next lookup asks again. */
+		{ "nodot",      ARES_ECONNREFUSED, false },
+	};
+	struct fake *f = *state;
+	struct resolver *r = make_cached(f);
+	unsigned first;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		first = lookup_once(f, r, cases[i].name);
+		assert_true(first >= 2);
+		assert_int_equal(f->status, cases[i].status);
+		assert_int_equal(lookup_once(f, r, cases[i].name),
+		    cases[i].kept ? 0 : first);
+		assert_int_equal(f->status, cases[i].status);
+		assert_int_equal(f->n, 0);
+	}
+	f->now_ms += RESOLVE_CACHE_NEGATIVE_TTL * 1000;
+	assert_int_equal(lookup_once(f, r, "nx.test"), 2);
+	assert_int_equal(f->status, ARES_ENOTFOUND);
+	resolver_free(r);
+}
+
+/* Past RESOLVE_CACHE_MAX names the least recently used one goes. */
+static void
+test_cache_lru(void **state)
+{
+	struct fake *f = *state;
+	struct resolver *r = make_cached(f);
+	struct resolver_stats st;
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < RESOLVE_CACHE_MAX; i++) {
+		snprintf(name, sizeof(name), "g%zu.test", i);
+		assert_int_equal(lookup_once(f, r, name), 2);
+	}
+	/* g0 used again: g1 is now the oldest. */
+	assert_int_equal(lookup_once(f, r, "g0.test"), 0);
+	assert_int_equal(lookup_once(f, r, "both.test"), 2);
+	resolver_stats(r, &st);
+	assert_int_equal(st.entries, RESOLVE_CACHE_MAX);
+	assert_int_equal(lookup_once(f, r, "g0.test"), 0);
+	assert_int_equal(lookup_once(f, r, "g2.test"), 0);
+	assert_int_equal(lookup_once(f, r, "g1.test"), 2);
+	resolver_free(r);
+}
+
+/* A flush forgets, and a lookup in flight across it does not refill. */
+static void
+test_cache_flush(void **state)
+{
+	struct fake *f = *state;
+	struct resolver *r = make_cached(f);
+	struct resolver_stats st;
+
+	assert_int_equal(lookup_once(f, r, "both.test"), 2);
+	resolver_flush(r);
+	resolver_stats(r, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(lookup_once(f, r, "both.test"), 2);
+
+	f->calls = 0;
+	resolver_flush(r);
+	assert_non_null(resolver_lookup(r, "v4only.test", lookup_cb, f));
+	resolver_flush(r);
+	run(f, 1);
+	assert_int_equal(f->status, ARES_SUCCESS);
+	resolver_stats(r, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(lookup_once(f, r, "v4only.test"), 2);
+	resolver_free(r);
+}
+
 int
 main(void)
 {
@@ -378,6 +562,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_free_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_upstream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_negative, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_lru, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_flush, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("resolve", tests, NULL, NULL);
