@@ -17,7 +17,6 @@
 #include "loop.h"
 
 #define LOOP_EVENTS	256
-#define LOOP_SPARE_PIPES 64	/* empty pipes kept for reuse */
 
 struct loop_handler {
 	loop_fd_fn	 fn;

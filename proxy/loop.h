@@ -46,8 +46,11 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t);
  * user). loop_pipe_get: fd[0] is the read end, fd[1] the write end (both
  * non-blocking, close-on-exec), *cap the capacity in bytes. Returns 0, or
  * -1 with errno (EMFILE, ENFILE). loop_pipe_put: give back a pipe that is
- * EMPTY; it is kept for the next get or closed.
+ * EMPTY, with its capacity now (a relay may have grown it); the last one
+ * given back is the next one got; past LOOP_SPARE_PIPES it is closed, as
+ * are the spares in loop_free.
  */
+#define LOOP_SPARE_PIPES 64
 int	loop_pipe_get(struct loop *l, int fd[2], size_t *cap);
 void	loop_pipe_put(struct loop *l, const int fd[2], size_t cap);
 

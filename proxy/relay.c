@@ -3,9 +3,10 @@
  * pipe and from the pipe into the destination, so the pipe is the only
  * buffer (kernel pages, not ours). The pipe comes from the loop's spares
  * when bytes arrive and goes back as soon as it is empty again: an idle
- * relay holds none. One loop registration per socket; its event mask is
- * recomputed from what each direction waits for, and changed only when it
- * differs.
+ * relay holds none. A direction that fills its pipe gets a bigger one
+ * (RELAY_PIPE_BULK): bulk moves in fewer splices and wake-ups. One loop
+ * registration per socket; its event mask is recomputed from what each
+ * direction waits for, and changed only when it differs.
  */
 #include "config.h"
 
@@ -23,6 +24,13 @@
 #include "loop.h"
 #include "relay.h"
 
+/*
+ * RELAY_PIPE_BULK: pipe buffers are charged to the proxy's user
+ * (fs.pipe-user-pages-soft, 16,384 pages by default): 64 pages each, so
+ * the loop's spares (64) and the relays moving bulk at once stay well
+ * under it; past it, or past fs.pipe-max-size, a pipe keeps its size.
+ */
+
 struct relay_dir {
 	int		 src, dst;
 	int		 pipe[2];	/* -1: none (nothing waits in it) */
@@ -30,6 +38,7 @@ struct relay_dir {
 	size_t		 pending;	/* bytes in the pipe */
 	bool		 eof;		/* src sent FIN */
 	bool		 shut;		/* FIN passed on to dst */
+	bool		 nogrow;	/* the kernel refused a bigger pipe */
 	uint64_t	 bytes;		/* delivered to dst */
 };
 
@@ -82,6 +91,21 @@ relay_dir_release(struct relay *r, struct relay_dir *d)
 	d->pipe[0] = d->pipe[1] = -1;
 }
 
+/* The pipe filled: bulk is flowing, so move it in bigger steps. */
+static void
+relay_dir_grow(struct relay_dir *d)
+{
+	int sz;
+
+	if (d->cap >= RELAY_PIPE_BULK || d->nogrow)
+		return;
+	if ((sz = fcntl(d->pipe[1], F_SETPIPE_SZ, RELAY_PIPE_BULK)) > 0 &&
+	    (size_t)sz > d->cap)
+		d->cap = (size_t)sz;
+	else
+		d->nogrow = true;
+}
+
 /* Move what can be moved in one direction. Returns 1 when bytes moved, 0
  * when it has to wait, -1 with errno on a socket error or when no pipe
  * can be had. */
@@ -104,6 +128,8 @@ relay_dir_pump(struct relay *r, struct relay_dir *d, bool may_write)
 			if (n > 0) {
 				d->pending += (size_t)n;
 				progress = true;
+				if (d->pending == d->cap)
+					relay_dir_grow(d);
 			} else if (n == 0) {
 				d->eof = true;
 				progress = true;

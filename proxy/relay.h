@@ -13,6 +13,10 @@
 struct loop;
 struct relay;
 
+/* What a direction's pipe is grown to once it fills (bulk is flowing);
+ * it goes back to the loop's pool at that size. */
+#define RELAY_PIPE_BULK	(256 * 1024)
+
 enum relay_end {
 	RELAY_END_EOF = 0,	/* both sides finished sending */
 	RELAY_END_IDLE,		/* no byte either way for idle_ms */

@@ -1,9 +1,12 @@
 /*
  * proxy/loop.c: fd callbacks, timers in deadline order, cancellation, and
- * an fd deleted by an earlier callback of the same round never firing.
+ * an fd deleted by an earlier callback of the same round never firing, and
+ * the pool of empty pipes (reuse, capacity kept, bound, closed at free).
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,6 +139,101 @@ test_now_advances(void **state)
 	loop_free(l);
 }
 
+static bool
+fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* A pipe from the pool: non-blocking, close-on-exec, its real capacity. */
+static void
+test_pipe_get(void **state)
+{
+	struct loop *l = loop_new();
+	int fd[2], flags;
+	size_t cap;
+	char b[4];
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(loop_pipe_get(l, fd, &cap), 0);
+	assert_int_equal(cap, (size_t)fcntl(fd[0], F_GETPIPE_SZ));
+	for (int i = 0; i < 2; i++) {
+		flags = fcntl(fd[i], F_GETFL);
+		assert_true(flags & O_NONBLOCK);
+		assert_true(fcntl(fd[i], F_GETFD) & FD_CLOEXEC);
+	}
+	/* fd[1] writes, fd[0] reads; empty reads do not block. */
+	assert_int_equal(write(fd[1], "abc", 3), 3);
+	assert_int_equal(read(fd[0], b, sizeof(b)), 3);
+	assert_memory_equal(b, "abc", 3);
+	errno = 0;
+	assert_int_equal(read(fd[0], b, sizeof(b)), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(fd[0]);
+	close(fd[1]);
+	loop_free(l);
+}
+
+/* Given back, a pipe is the next one got, with the capacity it was given
+ * back with (a relay grew it). */
+static void
+test_pipe_reuse(void **state)
+{
+	struct loop *l = loop_new();
+	int a[2], b[2], c[2];
+	size_t acap, bcap, ccap;
+	int big;
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(loop_pipe_get(l, a, &acap), 0);
+	assert_int_equal(loop_pipe_get(l, b, &bcap), 0);
+	assert_true(a[0] != b[0]);
+	big = fcntl(b[1], F_SETPIPE_SZ, 128 * 1024);
+	assert_true(big >= 128 * 1024);
+	loop_pipe_put(l, a, acap);
+	loop_pipe_put(l, b, (size_t)big);
+	assert_true(fd_open(a[0]) && fd_open(b[0]));
+	assert_int_equal(loop_pipe_get(l, c, &ccap), 0);
+	assert_int_equal(c[0], b[0]);
+	assert_int_equal(c[1], b[1]);
+	assert_int_equal(ccap, (size_t)big);
+	assert_int_equal(loop_pipe_get(l, c, &ccap), 0);
+	assert_int_equal(c[0], a[0]);
+	assert_int_equal(ccap, acap);
+	loop_pipe_put(l, a, acap);
+	loop_pipe_put(l, b, (size_t)big);
+	/* The spares are closed with the loop. */
+	loop_free(l);
+	assert_false(fd_open(a[0]) || fd_open(a[1]));
+	assert_false(fd_open(b[0]) || fd_open(b[1]));
+}
+
+/* At most LOOP_SPARE_PIPES are kept: one more given back is closed. */
+static void
+test_pipe_bound(void **state)
+{
+	struct loop *l = loop_new();
+	int fds[LOOP_SPARE_PIPES + 1][2];
+	size_t cap[LOOP_SPARE_PIPES + 1];
+	size_t i;
+
+	(void)state;
+	assert_non_null(l);
+	for (i = 0; i <= LOOP_SPARE_PIPES; i++)
+		assert_int_equal(loop_pipe_get(l, fds[i], &cap[i]), 0);
+	for (i = 0; i <= LOOP_SPARE_PIPES; i++)
+		loop_pipe_put(l, fds[i], cap[i]);
+	for (i = 0; i < LOOP_SPARE_PIPES; i++)
+		assert_true(fd_open(fds[i][0]) && fd_open(fds[i][1]));
+	assert_false(fd_open(fds[LOOP_SPARE_PIPES][0]));
+	assert_false(fd_open(fds[LOOP_SPARE_PIPES][1]));
+	loop_free(l);
+	for (i = 0; i < LOOP_SPARE_PIPES; i++)
+		assert_false(fd_open(fds[i][0]));
+}
+
 int
 main(void)
 {
@@ -143,6 +241,9 @@ main(void)
 		cmocka_unit_test(test_timers_order),
 		cmocka_unit_test(test_fd_deleted_in_round),
 		cmocka_unit_test(test_now_advances),
+		cmocka_unit_test(test_pipe_get),
+		cmocka_unit_test(test_pipe_reuse),
+		cmocka_unit_test(test_pipe_bound),
 	};
 
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);

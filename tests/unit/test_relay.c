@@ -2,7 +2,7 @@
  * proxy/relay.c over real TCP sockets on 127.0.0.1: the first bytes go
  * first, both directions move and are counted, a half-close is passed on
  * while the other way keeps working, idle relays end, and 4 MiB pass
- * intact through the pipes with back-pressure.
+ * intact through the pipes with back-pressure (the pipe grown for bulk).
  */
 #include "config.h"
 
@@ -268,6 +268,8 @@ test_bulk(void **state)
 {
 	struct fixture *f = *state;
 	struct bulk b = { f, 4u << 20, 0, 0, 0 };
+	int pfd[2];
+	size_t cap;
 
 	assert_int_equal(fcntl(f->a, F_SETFL, O_NONBLOCK), 0);
 	assert_int_equal(fcntl(f->srv, F_SETFL, O_NONBLOCK), 0);
@@ -284,6 +286,12 @@ test_bulk(void **state)
 	assert_int_equal(f->st.down, 0);
 	(void)loop_del(f->loop, f->a);
 	(void)loop_del(f->loop, f->srv);
+	/* 4 MiB over loopback fills a 64 KiB pipe: it was grown, and went
+	 * back to the pool grown (the last one given back is the next). */
+	assert_int_equal(loop_pipe_get(f->loop, pfd, &cap), 0);
+	assert_int_equal(cap, RELAY_PIPE_BULK);
+	assert_int_equal(fcntl(pfd[0], F_GETPIPE_SZ), RELAY_PIPE_BULK);
+	loop_pipe_put(f->loop, pfd, cap);
 }
 
 int
