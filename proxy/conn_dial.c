@@ -86,11 +86,13 @@ conn_connected(struct conn *c)
 	ssize_t hl;
 
 	conn_timer_clear(c);
-	(void)loop_del(c->set->p->loop, c->sfd);
 	if (c->connect || c->synthetic) {
+		(void)loop_del(c->set->p->loop, c->sfd);
 		conn_tunnel_open(c);
 		return;
 	}
+	/* sfd stays watched (its connect callback) until the relay takes
+	 * it over: one epoll_ctl instead of a del and an add. */
 	if (c->proto != PROTOCOL_HTTP) {
 		conn_relay_start(c, c->buf, c->len);
 		return;

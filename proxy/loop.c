@@ -153,6 +153,30 @@ loop_mod(struct loop *l, int fd, uint32_t events)
 }
 
 int
+loop_set(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *arg)
+{
+	struct epoll_event ev;
+
+	if (fd < 0 || fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((size_t)fd >= l->nh || !l->h[fd].used)
+		return loop_add(l, fd, events, fn, arg);
+	/* A new generation, as a del and add would give: an event collected
+	 * for the old owner in this round is not handed to the new one. */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)(l->h[fd].gen + 1) << 32;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) == -1)
+		return -1;
+	l->h[fd].gen++;
+	l->h[fd].fn = fn;
+	l->h[fd].arg = arg;
+	return 0;
+}
+
+int
 loop_del(struct loop *l, int fd)
 {
 	if (fd < 0 || (size_t)fd >= l->nh || !l->h[fd].used) {

@@ -29,6 +29,11 @@ void loop_free(struct loop *l);
 int loop_add(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *arg);
 /* Change the mask of a watched fd. */
 int loop_mod(struct loop *l, int fd, uint32_t events);
+/* Watch fd for `events` with fn and arg, whoever watched it before: one
+ * epoll_ctl where a loop_del and a loop_add take two (a socket handed from
+ * one owner to the next). An event already collected in this round for
+ * the previous owner is not run. Returns 0, or -1 with errno. */
+int loop_set(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *arg);
 /* Stop watching fd (call before close). A callback for fd already collected
  * in this round is not run after loop_del. */
 int loop_del(struct loop *l, int fd);

@@ -106,45 +106,62 @@ relay_dir_grow(struct relay_dir *d)
 		d->nogrow = true;
 }
 
-/* Move what can be moved in one direction. Returns 1 when bytes moved, 0
+/*
+ * Move what can be moved in one direction. Returns 1 when bytes moved, 0
  * when it has to wait, -1 with errno on a socket error or when no pipe
- * can be had. */
+ * can be had. A splice that moved less than asked emptied its source (or
+ * filled its destination): it is not tried again in this call, since the
+ * level-triggered watch reports the socket again when there is more;
+ * unless `fin` (the peer's FIN came), when one more read finds the end
+ * now rather than one wake-up later.
+ */
 static int
-relay_dir_pump(struct relay *r, struct relay_dir *d, bool may_write)
+relay_dir_pump(struct relay *r, struct relay_dir *d, bool may_write, bool fin)
 {
 	ssize_t n;
+	size_t want;
+	bool drained = false, full = false;
 	int moved = 0;
 
 	for (;;) {
 		bool progress = false;
 
-		if (!d->eof && (d->pipe[0] == -1 || d->pending < d->cap)) {
+		if (!d->eof && !drained &&
+		    (d->pipe[0] == -1 || d->pending < d->cap)) {
 			if (d->pipe[0] == -1 &&
 			    loop_pipe_get(r->loop, d->pipe, &d->cap) == -1)
 				return -1;
-			n = splice(d->src, NULL, d->pipe[1], NULL,
-			    d->cap - d->pending,
+			want = d->cap - d->pending;
+			n = splice(d->src, NULL, d->pipe[1], NULL, want,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				d->pending += (size_t)n;
 				progress = true;
+				if ((size_t)n < want && !fin)
+					drained = true;
 				if (d->pending == d->cap)
 					relay_dir_grow(d);
 			} else if (n == 0) {
 				d->eof = true;
 				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				drained = true;
+			} else if (errno != EINTR) {
 				return -1;
 			}
 		}
-		if (may_write && d->pending > 0) {
+		if (may_write && !full && d->pending > 0) {
 			n = splice(d->pipe[0], NULL, d->dst, NULL, d->pending,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				d->pending -= (size_t)n;
 				d->bytes += (uint64_t)n;
 				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				if (d->pending > 0)
+					full = true;
+			} else if (n < 0 && errno == EAGAIN) {
+				full = true;
+			} else if (n < 0 && errno != EINTR) {
 				return -1;
 			}
 		}
@@ -171,7 +188,7 @@ relay_mask(const struct relay_dir *in, const struct relay_dir *out,
 
 	/* `in` reads from this socket, `out` writes to it. */
 	if (!in->eof && (in->pipe[0] == -1 || in->pending < in->cap))
-		ev |= EPOLLIN;
+		ev |= EPOLLIN | EPOLLRDHUP;
 	if (out->pending > 0 || out_blocked)
 		ev |= EPOLLOUT;
 	return ev;
@@ -229,7 +246,8 @@ relay_pump(struct relay *r, int fd, uint32_t events)
 	}
 	/* Nothing the client sent later may overtake the first bytes. */
 	if (up_go) {
-		rc = relay_dir_pump(r, &r->up, r->first == NULL);
+		rc = relay_dir_pump(r, &r->up, r->first == NULL,
+		    fd == -1 || (fd == r->cfd && (events & (EPOLLRDHUP | EPOLLHUP))));
 		if (rc == -1) {
 			relay_end(r, RELAY_END_ERROR, errno);
 			return;
@@ -238,7 +256,8 @@ relay_pump(struct relay *r, int fd, uint32_t events)
 			moved = true;
 	}
 	if (down_go) {
-		if ((rc = relay_dir_pump(r, &r->down, true)) == -1) {
+		if ((rc = relay_dir_pump(r, &r->down, true, fd == -1 ||
+		    (fd == r->sfd && (events & (EPOLLRDHUP | EPOLLHUP))))) == -1) {
 			relay_end(r, RELAY_END_ERROR, errno);
 			return;
 		}
@@ -312,6 +331,7 @@ relay_new(struct loop *l, int cfd, int sfd, const uint8_t *first, size_t len,
     uint64_t idle_ms, relay_done_fn done, void *arg)
 {
 	struct relay *r;
+	ssize_t n;
 	int saved, one = 1;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -331,27 +351,31 @@ relay_new(struct loop *l, int cfd, int sfd, const uint8_t *first, size_t len,
 	r->last_ms = loop_now_ms(l);
 	r->done = done;
 	r->arg = arg;
-	if (len > 0) {
-		if ((r->first = malloc(len)) == NULL)
+	/* A fresh connection's send buffer nearly always takes the first
+	 * bytes at once, so the server side starts out watched for reading
+	 * only. Errors are left to the first pump, which ends the relay. */
+	n = len > 0 ? write(sfd, first, len) : 0;
+	if (n < 0)
+		n = 0;
+	r->up.bytes = (uint64_t)n;
+	if ((size_t)n < len) {
+		if ((r->first = malloc(len - (size_t)n)) == NULL)
 			goto fail;
-		memcpy(r->first, first, len);
-		r->first_len = len;
+		memcpy(r->first, first + n, len - (size_t)n);
+		r->first_len = len - (size_t)n;
 	}
-	r->cmask = EPOLLIN;
-	r->smask = EPOLLIN | EPOLLOUT;
-	if (loop_add(l, cfd, r->cmask, relay_fd_cb, r) == -1)
+	r->cmask = EPOLLIN | EPOLLRDHUP;
+	r->smask = r->first != NULL ? EPOLLIN | EPOLLRDHUP | EPOLLOUT :
+	    EPOLLIN | EPOLLRDHUP;
+	/* Taken over from whoever watched them (the dial): one epoll_ctl
+	 * each. On failure relay_free unregisters both. */
+	if (loop_set(l, cfd, r->cmask, relay_fd_cb, r) == -1 ||
+	    loop_set(l, sfd, r->smask, relay_fd_cb, r) == -1)
 		goto fail;
-	if (loop_add(l, sfd, r->smask, relay_fd_cb, r) == -1) {
-		(void)loop_del(l, cfd);
-		goto fail;
-	}
 	/* The first pump runs from the loop, so done never runs in here. */
 	if ((r->idle = loop_timer_add(l, r->idle_ms, relay_idle_cb, r)) == NULL ||
-	    (r->start = loop_timer_add(l, 0, relay_start_cb, r)) == NULL) {
-		(void)loop_del(l, cfd);
-		(void)loop_del(l, sfd);
+	    (r->start = loop_timer_add(l, 0, relay_start_cb, r)) == NULL)
 		goto fail;
-	}
 	return r;
 fail:
 	saved = errno;

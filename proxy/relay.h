@@ -39,8 +39,10 @@ typedef void (*relay_done_fn)(void *arg, const struct relay_stats *st);
 /*
  * Relay between cfd (client) and sfd (server), both non-blocking and
  * connected, on loop l; `first` (len bytes, copied) goes to the server
- * before anything else the client sends. The descriptors stay the
- * caller's; both get TCP_NODELAY. Returns the relay, or NULL with errno
+ * before anything else the client sends (written at once when the socket
+ * takes it). The descriptors stay the caller's to close; either may still
+ * be watched on l by the caller, the relay takes the watch over (loop_set)
+ * and relay_free ends it. Both get TCP_NODELAY. Returns the relay, or NULL with errno
  * (ENOMEM, or the loop's error). done never runs from inside relay_new.
  */
 struct relay *relay_new(struct loop *l, int cfd, int sfd, const uint8_t *first,

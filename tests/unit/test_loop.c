@@ -1,7 +1,7 @@
 /*
  * proxy/loop.c: fd callbacks, timers in deadline order, cancellation, and
- * an fd deleted by an earlier callback of the same round never firing, and
- * the pool of empty pipes (reuse, capacity kept, bound, closed at free).
+ * an fd deleted (or handed to another owner) by an earlier callback of the
+ * same round never firing for it, and the pool of empty pipes (reuse, capacity kept, bound, closed at free).
  */
 #include "config.h"
 
@@ -139,6 +139,87 @@ test_now_advances(void **state)
 	loop_free(l);
 }
 
+struct owners {
+	int	 fds[2][2];
+	int	 first;		/* calls of the first owner */
+	int	 second;	/* calls of the new owner */
+	int	 second_round;	/* rounds ended before the new owner ran */
+	int	 round;
+};
+
+/* Timers run after a round's fd callbacks: this marks the round's end. */
+static void
+on_round_end(struct loop *l, void *arg)
+{
+	(void)l;
+	((struct owners *)arg)->round++;
+}
+
+static void
+on_second(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct owners *o = arg;
+	char c;
+
+	assert_true(events & EPOLLIN);
+	assert_int_equal(read(fd, &c, 1), 1);
+	if (o->second++ == 0)
+		o->second_round = o->round;
+	loop_stop(l);
+}
+
+/* The first owner hands the OTHER pipe to the second owner, while that
+ * pipe's event of this round is already collected. */
+static void
+on_first(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct owners *o = arg;
+	int other = fd == o->fds[0][0] ? o->fds[1][0] : o->fds[0][0];
+	char c;
+
+	(void)events;
+	o->first++;
+	assert_non_null(loop_timer_add(l, 0, on_round_end, o));
+	assert_int_equal(read(fd, &c, 1), 1);
+	assert_int_equal(loop_set(l, other, EPOLLIN, on_second, o), 0);
+	assert_int_equal(loop_del(l, fd), 0);
+}
+
+/* loop_set: adds an unwatched fd, re-owns a watched one, and an event of
+ * the round collected for the old owner runs neither owner. */
+static void
+test_set_reowns(void **state)
+{
+	struct owners o;
+	struct loop *l = loop_new();
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	assert_non_null(l);
+	assert_int_equal(pipe(o.fds[0]), 0);
+	assert_int_equal(pipe(o.fds[1]), 0);
+	assert_int_equal(loop_set(l, o.fds[0][0], EPOLLIN, on_first, &o), 0);
+	assert_int_equal(loop_set(l, o.fds[1][0], EPOLLIN, on_first, &o), 0);
+	assert_int_equal(write(o.fds[0][1], "1", 1), 1);
+	assert_int_equal(write(o.fds[1][1], "2", 1), 1);
+	assert_non_null(loop_timer_add(l, 1000, on_stop, NULL));
+	assert_int_equal(loop_run(l), 0);
+	/* One first-owner call; the new owner ran in a later round (its byte
+	 * was still there: level-triggered) and read it. */
+	assert_int_equal(o.first, 1);
+	assert_int_equal(o.second, 1);
+	assert_int_equal(o.second_round, 1);
+	/* The fd stays watched by the new owner: a mask change works. */
+	assert_int_equal(loop_mod(l, o.fds[0][0], EPOLLIN) == 0 ||
+	    loop_mod(l, o.fds[1][0], EPOLLIN) == 0, 1);
+	errno = 0;
+	assert_int_equal(loop_set(l, -1, EPOLLIN, on_first, &o), -1);
+	assert_int_equal(errno, EINVAL);
+	loop_free(l);
+	close(o.fds[0][0]); close(o.fds[0][1]);
+	close(o.fds[1][0]); close(o.fds[1][1]);
+}
+
 static bool
 fd_open(int fd)
 {
@@ -241,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_timers_order),
 		cmocka_unit_test(test_fd_deleted_in_round),
 		cmocka_unit_test(test_now_advances),
+		cmocka_unit_test(test_set_reowns),
 		cmocka_unit_test(test_pipe_get),
 		cmocka_unit_test(test_pipe_reuse),
 		cmocka_unit_test(test_pipe_bound),
