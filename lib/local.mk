@@ -5,7 +5,7 @@ lib_libagentgate_a_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/canon.c lib/canon.h \
 	lib/units.c lib/units.h \
-	lib/conf.c lib/conf.h \
+	lib/conf.c lib/conf_keys.c lib/conf.h lib/conf_int.h \
 	lib/json.c lib/json.h \
 	lib/event.c lib/event.h \
 	lib/telemetry.c lib/telemetry.h \
