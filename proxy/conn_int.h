@@ -120,13 +120,18 @@ void	conn_deny(struct conn *c, const char *reason, int http_status);
 /* Room for more first bytes in c->buf, up to CONN_FIRST_MAX: 0, or -1 with
  * errno ENOBUFS (full) or ENOMEM. */
 int	conn_buf_grow(struct conn *c);
-void	conn_free(struct conn *c);
+/* Watch the client for its first bytes under the handshake timer (a new
+ * connection after its checks). 0, or -1 with errno. */
+int	conn_hello_start(struct conn *c);
 /* CONNECT answered (or a synthetic address's connection dialled): read
  * the first bytes (the SNI, for a synthetic address the Host, checked). */
 void	conn_tunnel_open(struct conn *c);
 /* Through a synthetic address: an HTTP Host must be the mapped name.
  * 1 go on, 0 need more bytes, -1 c was denied (and freed). */
 int	conn_host_check(struct conn *c);
+
+/* conn_set.c */
+void	conn_free(struct conn *c);
 
 /* conn_dial.c */
 /* A verdict on c->verdict: allow goes on, ask is checked against the

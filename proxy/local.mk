@@ -7,7 +7,7 @@ proxy_libproxy_a_SOURCES = \
 	proxy/resolve.c proxy/resolve.h \
 	proxy/proxy.c proxy/proxy.h \
 	proxy/relay.c proxy/relay.h \
-	proxy/conn.c proxy/conn_dial.c proxy/conn_hold.c proxy/conn.h \
+	proxy/conn.c proxy/conn_set.c proxy/conn_dial.c proxy/conn_hold.c proxy/conn.h \
 	proxy/conn_int.h \
 	proxy/listener.c proxy/listener.h \
 	proxy/httpclose.c proxy/httpclose.h \
