@@ -18,7 +18,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <ares.h>
 
 #include "approval.h"
 #include "canon.h"
