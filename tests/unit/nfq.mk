@@ -22,7 +22,8 @@ tests_unit_test_nfq_bindings_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/test_nfq_judge
 TESTS += tests/unit/test_nfq_judge
-tests_unit_test_nfq_judge_SOURCES = tests/unit/test_nfq_judge.c
+tests_unit_test_nfq_judge_SOURCES = tests/unit/test_nfq_judge.c \
+	tests/unit/nfq_fixture.c tests/unit/nfq_fixture.h
 tests_unit_test_nfq_judge_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
 tests_unit_test_nfq_judge_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nfq_judge_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
@@ -36,7 +37,8 @@ tests_unit_test_nfq_hold_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/test_nfq_tcp
 TESTS += tests/unit/test_nfq_tcp
-tests_unit_test_nfq_tcp_SOURCES = tests/unit/test_nfq_tcp.c
+tests_unit_test_nfq_tcp_SOURCES = tests/unit/test_nfq_tcp.c \
+	tests/unit/nfq_fixture.c tests/unit/nfq_fixture.h
 tests_unit_test_nfq_tcp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq-filter
 tests_unit_test_nfq_tcp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nfq_tcp_LDADD = $(NFQ_FILTER_LIBS) $(UNIT_LIBS)

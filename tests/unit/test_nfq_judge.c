@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "judge.h"
+#include "nfq_fixture.h"
 
 static const char policy_text[] =
 	"allow 198.19.0.2 fd00:1::2 port 7 proto udp\n"	/* line 1 */
@@ -27,58 +28,27 @@ static const char policy_text[] =
 	"deny 198.19.0.9 port 7 proto udp\n"		/* line 5 */
 	"allow *.example port 9 proto udp\n";		/* line 6 */
 
-struct fixture {
-	struct policy	*pol;
-	struct bindings	*b;
-	struct reg_task	 task;
-};
-
 static int
 setup(void **state)
 {
-	static struct fixture f;
+	static struct nfq_fixture f;
 
-	f.pol = policy_load_buffer("t.rules", "t", policy_text,
-	    strlen(policy_text), NULL, NULL, NULL);
-	if (f.pol == NULL)
+	if (nfq_fixture_init(&f, policy_text) == -1)
 		return -1;
-	f.b = bindings_new(64);
-	registry_task_init(&f.task);
-	snprintf(f.task.id, sizeof(f.task.id), "t1");
 	*state = &f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	policy_unref(f->pol);
-	bindings_free(f->b);
 	return 0;
 }
 
 static struct packet
 pkt(const char *dst, uint8_t proto, uint16_t dport)
 {
-	struct packet p;
-
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(addr_parse(strchr(dst, ':') ? "fd00:a6e0::2" :
-	    "198.18.0.2", &p.src), 0);
-	assert_int_equal(addr_parse(dst, &p.dst), 0);
-	p.proto = proto;
-	p.sport = 40000;
-	p.dport = dport;
-	p.transport = true;
-	return p;
+	return nfq_fixture_packet(dst, proto, dport, 0);
 }
 
 static void
 test_table(void **state)
 {
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	static const struct {
 		const char	*dst;
 		uint8_t		 proto;
@@ -126,7 +96,7 @@ test_table(void **state)
 static void
 test_before_policy(void **state)
 {
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	struct judge_env env = { f->b, true, 5353, false };
 	struct judge_decision d;
 	struct packet p = pkt("198.19.0.2", IPPROTO_UDP, 7);
@@ -156,7 +126,7 @@ test_before_policy(void **state)
 static void
 test_bindings(void **state)
 {
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	struct judge_env env = { f->b, true, 5353, false };
 	struct judge_decision d;
 	struct reg_task other;
@@ -210,7 +180,7 @@ test_dns_answer(void **state)
 		0, 1, 0, 1,
 	};
 	static struct dns_response scratch;
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	struct judge_env env = { f->b, true, 5353, false };
 	struct judge_decision d;
 	struct ag_addr a;
@@ -270,5 +240,5 @@ main(void)
 		cmocka_unit_test(test_dns_answer),
 	};
 
-	return cmocka_run_group_tests_name("nfq_judge", tests, setup, teardown);
+	return cmocka_run_group_tests_name("nfq_judge", tests, setup, nfq_fixture_teardown);
 }

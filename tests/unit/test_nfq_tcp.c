@@ -18,18 +18,13 @@
 #include <cmocka.h>
 
 #include "judge.h"
+#include "nfq_fixture.h"
 
 static const char policy_text[] =
 	"allow allowed.test\n"			/* line 1: tcp 80,443 */
 	"deny denied.test\n"			/* line 2 */
 	"allow 198.19.0.50 port 443\n"		/* line 3 */
 	"allow *.wild.test port 8443\n";	/* line 4 */
-
-struct fixture {
-	struct policy	*pol;
-	struct bindings	*b;
-	struct reg_task	 task;
-};
 
 static void
 learn(struct bindings *b, const char *name, const char *addr)
@@ -43,16 +38,10 @@ learn(struct bindings *b, const char *name, const char *addr)
 static int
 setup(void **state)
 {
-	static struct fixture f;
+	static struct nfq_fixture f;
 
-	f.pol = policy_load_buffer("t.rules", "t", policy_text,
-	    strlen(policy_text), NULL, NULL, NULL);
-	if (f.pol == NULL)
+	if (nfq_fixture_init(&f, policy_text) == -1)
 		return -1;
-	if ((f.b = bindings_new(64)) == NULL)
-		return -1;
-	registry_task_init(&f.task);
-	snprintf(f.task.id, sizeof(f.task.id), "t1");
 	/* What DNS told t1 (TTL 60 s from t=0). */
 	learn(f.b, "allowed.test", "198.19.0.2");
 	learn(f.b, "allowed.test", "fd00:1::2");
@@ -63,38 +52,17 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	policy_unref(f->pol);
-	bindings_free(f->b);
-	return 0;
-}
-
 static struct packet
 tcp(const char *dst, uint16_t dport, uint8_t flags)
 {
-	struct packet p;
-
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(addr_parse(strchr(dst, ':') ? "fd00:a6e0::2" :
-	    "198.18.0.2", &p.src), 0);
-	assert_int_equal(addr_parse(dst, &p.dst), 0);
-	p.proto = IPPROTO_TCP;
-	p.sport = 40000;
-	p.dport = dport;
-	p.tcp_flags = flags;
-	p.transport = true;
-	return p;
+	return nfq_fixture_packet(dst, IPPROTO_TCP, dport, flags);
 }
 
 /* The SYN: a learned address for an allowed name, or an address rule. */
 static void
 test_syn(void **state)
 {
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	static const struct {
 		const char	*dst;
 		uint16_t	 dport;
@@ -155,7 +123,7 @@ test_syn(void **state)
 static void
 test_hello(void **state)
 {
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	static const struct {
 		const char	*dst;
 		uint16_t	 dport;
@@ -295,7 +263,7 @@ static void
 test_dns_tcp(void **state)
 {
 	static struct dns_response scratch;
-	struct fixture *f = *state;
+	struct nfq_fixture *f = *state;
 	struct judge_env env = { f->b, true, 5353, true };
 	struct ag_addr a1, a2, a3;
 	uint8_t q[64], seg[1024];
@@ -376,5 +344,5 @@ main(void)
 		cmocka_unit_test(test_dns_tcp),
 	};
 
-	return cmocka_run_group_tests_name("nfq_tcp", tests, setup, teardown);
+	return cmocka_run_group_tests_name("nfq_tcp", tests, setup, nfq_fixture_teardown);
 }
